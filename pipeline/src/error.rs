@@ -1,0 +1,82 @@
+//! Errors of the GDAL side, each carrying what a user needs to find the
+//! problem (the file, the window, the band) and, where there is one, the fix.
+
+use crate::coords::PixelWindow;
+use std::path::PathBuf;
+
+/// Everything that can go wrong reading and describing rasters.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The path does not exist.
+    #[error("{path}: no such file or folder")]
+    NotFound {
+        /// The path as given.
+        path: PathBuf,
+    },
+    /// GDAL could not open the file as a raster.
+    #[error("{path}: not a raster GDAL can read ({reason}); check the file is complete and `gdalinfo` opens it")]
+    NotRaster {
+        /// The file.
+        path: PathBuf,
+        /// GDAL's own words.
+        reason: String,
+    },
+    /// A band number outside 1..=band count.
+    #[error("{path}: has {count} band(s), band {band} was asked for; choose bands between 1 and {count}")]
+    NoSuchBand {
+        /// The raster.
+        path: PathBuf,
+        /// The band asked for (1-based, as GDAL counts).
+        band: usize,
+        /// How many bands the raster has.
+        count: usize,
+    },
+    /// A window that does not lie inside the raster.
+    #[error("{path}: {window} lies outside the {width}x{height} raster")]
+    WindowOutside {
+        /// The raster.
+        path: PathBuf,
+        /// The window asked for.
+        window: PixelWindow,
+        /// Raster width.
+        width: usize,
+        /// Raster height.
+        height: usize,
+    },
+    /// GDAL failed while reading pixels.
+    #[error("{path}: reading band {band}, {window}: {source}; the file may be truncated or corrupt")]
+    Read {
+        /// The raster.
+        path: PathBuf,
+        /// The band being read.
+        band: usize,
+        /// The window being read.
+        window: PixelWindow,
+        /// GDAL's error.
+        source: gdal::errors::GdalError,
+    },
+    /// Resampling to a ground sample distance is impossible or failed.
+    #[error("{path}: cannot resample to {target_m} m: {reason}")]
+    Resample {
+        /// The raster.
+        path: PathBuf,
+        /// The ground sample distance asked for, in metres.
+        target_m: f64,
+        /// Why not, and what to do.
+        reason: String,
+    },
+    /// A coordinate transformation failed.
+    #[error("{path}: cannot transform coordinates to WGS84: {reason}")]
+    Transform {
+        /// The raster.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// A tiling grid with impossible parameters.
+    #[error("bad tiling grid: {0}")]
+    Grid(String),
+}
+
+/// The pipeline's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,19 @@
+//! rsdetect's GDAL side: rasters read in windows with their georeferencing,
+//! tiling grids, and (as the pipeline grows) candidates, merging, export and
+//! evaluation. Nothing here depends on libtorch.
+
+pub mod coords;
+pub mod error;
+pub mod georef;
+pub mod grid;
+pub mod inputs;
+pub mod raster;
+pub mod resample;
+pub mod synthetic;
+
+pub use coords::{LonLat, MapPoint, PixelPoint, PixelWindow};
+pub use error::{Error, Result};
+pub use georef::{GeoTransform, Georef};
+pub use grid::{Grid, Tile};
+pub use raster::{BandInfo, CrsInfo, Gsd, Layout, Raster, RasterInfo, WindowData};
+pub use resample::Resampling;

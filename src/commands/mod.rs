@@ -1,0 +1,36 @@
+//! One module per subcommand; each returns how the run went.
+
+mod devices;
+mod info;
+
+use crate::cli::Command;
+use std::process::ExitCode;
+
+/// How a run ended, as the exit code tells scripts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Everything done (exit 0).
+    Ok,
+    /// Ran fine but found nothing (exit 1), as grep does.
+    NothingFound,
+    /// At least one input failed (exit 2); the others were still processed.
+    Error,
+}
+
+impl From<Status> for ExitCode {
+    fn from(s: Status) -> ExitCode {
+        ExitCode::from(match s {
+            Status::Ok => 0,
+            Status::NothingFound => 1,
+            Status::Error => 2,
+        })
+    }
+}
+
+/// Runs one subcommand.
+pub fn run(command: Command) -> anyhow::Result<Status> {
+    match command {
+        Command::Info(args) => info::run(&args),
+        Command::Devices(args) => devices::run(&args),
+    }
+}
