@@ -168,11 +168,20 @@ impl<T: Copy> WindowData<T> {
     }
 }
 
-/// Routes GDAL's own messages to the log: errors reach the user through our
-/// typed errors, with context, rather than as bare lines on stderr.
-fn quiet_gdal() {
+/// GDAL's block cache in MB unless the user sets GDAL_CACHEMAX. GDAL's own
+/// default is 5% of RAM, which on a large machine is gigabytes held for
+/// windows read once in a streaming pass.
+const GDAL_CACHE_MB: &str = "256";
+
+/// Sets GDAL up once per process: a bounded block cache, and GDAL's own
+/// messages routed to the log, since errors reach the user through our typed
+/// errors, with context, rather than as bare lines on stderr.
+fn init_gdal() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
+        if std::env::var_os("GDAL_CACHEMAX").is_none() {
+            let _ = gdal::config::set_config_option("GDAL_CACHEMAX", GDAL_CACHE_MB);
+        }
         gdal::config::set_error_handler(|class, code, msg| {
             tracing::debug!(target: "gdal", ?class, code, "{msg}");
         });
@@ -193,7 +202,7 @@ impl Raster {
     /// Opens any raster GDAL reads, read-only.
     pub fn open(path: impl AsRef<Path>) -> Result<Raster> {
         let path = path.as_ref();
-        quiet_gdal();
+        init_gdal();
         if !is_virtual_name(path) && !path.exists() {
             return Err(Error::NotFound { path: path.to_owned() });
         }

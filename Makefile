@@ -1,0 +1,65 @@
+# rsdetect: `make demo` and `make test` set everything up on a fresh Debian 12
+# machine (GDAL from apt, PyTorch 2.11.0 in .venv for libtorch), then run.
+# Set-up steps leave stamps in .stamps/, so re-running skips them.
+
+SHELL        := /bin/bash
+.SHELLFLAGS  := -eu -o pipefail -c
+TORCH        := 2.11.0
+VENV         := .venv
+STAMPS       := .stamps
+SHARED       := ../shared/data
+BIN          := target/release/rsdetect
+# CPU-only libtorch: torch's wheel without the multi-gigabyte CUDA libraries it
+# would pull in. A machine with a GPU installs the full set: `make cuda`.
+TORCH_PKGS   := torch==$(TORCH) nvidia-cuda-runtime==13.0.96 nvidia-cuda-cupti==13.0.85
+# libtorch inside the venv, found at recipe time (the venv may not exist yet).
+CARGO        := LIBTORCH="$$(cd $(VENV)/lib/python3*/site-packages/torch && pwd)" cargo
+
+.PHONY: all setup build demo test bench fmt lint clean cuda sample-tiles
+
+all: build
+
+setup: $(STAMPS)/gdal $(STAMPS)/torch-$(TORCH)
+
+$(STAMPS)/gdal:
+	@if ! command -v gdal-config >/dev/null || ! command -v ogrinfo >/dev/null; then \
+	  echo "installing GDAL (libgdal-dev, gdal-bin) with apt-get"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libgdal-dev gdal-bin >/dev/null; \
+	fi
+	@mkdir -p $(STAMPS) && touch $@
+
+$(STAMPS)/torch-$(TORCH):
+	@echo "installing PyTorch $(TORCH) (CPU) into $(VENV) for libtorch"
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --no-deps $(TORCH_PKGS)
+	@mkdir -p $(STAMPS) && touch $@
+
+cuda: $(STAMPS)/torch-$(TORCH)
+	$(VENV)/bin/pip install -q torch==$(TORCH)
+
+build: setup
+	$(CARGO) build --release --workspace --examples --bins
+
+demo: build
+	$(BIN) info sample_tiles/
+
+test: build
+	$(CARGO) test --release --workspace
+
+bench: build
+	bench/run.sh
+
+fmt:
+	cargo fmt --all
+
+lint: setup
+	cargo fmt --all --check
+	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
+
+# Regenerates the synthetic sample scene (byte-identical for the same seed).
+sample-tiles: build
+	target/release/examples/synthetic_scene sample_tiles/synthetic/shrubs_512.tif 512 1
+
+clean:
+	cargo clean
+	rm -rf $(STAMPS)
