@@ -53,7 +53,7 @@ pub enum Error {
         /// The window being read.
         window: PixelWindow,
         /// GDAL's error.
-        source: gdal::errors::GdalError,
+        source: Box<gdal::errors::GdalError>,
     },
     /// Resampling to a ground sample distance is impossible or failed.
     #[error("{path}: cannot resample to {target_m} m: {reason}")]

@@ -117,7 +117,8 @@ mod tests {
         let last = g.tile(3, 2);
         assert_eq!(last.core, PixelWindow::new(96, 64, 4, 6));
         assert_eq!(last.window, PixelWindow::new(88, 56, 12, 14));
-        assert_eq!(g.tile(1, 1).window, PixelWindow::new(24, 24, 48, 48));
+        assert_eq!(g.tile(1, 0).window, PixelWindow::new(24, 0, 48, 40));
+        assert_eq!(g.tile(1, 1).window, PixelWindow::new(24, 24, 48, 46));
     }
 
     #[test]

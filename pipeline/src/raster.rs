@@ -342,7 +342,8 @@ impl Raster {
         let mut valid = vec![true; n];
         let origin = (window.x as isize, window.y as isize);
         let size = (window.width, window.height);
-        let read_err = |band: usize, source| Error::Read { path: self.info.path.clone(), band, window, source };
+        let read_err =
+            |band: usize, source| Error::Read { path: self.info.path.clone(), band, window, source: Box::new(source) };
         for (i, &b) in bands.iter().enumerate() {
             let band = self.band(b)?;
             let out = &mut data[i * n..(i + 1) * n];

@@ -83,7 +83,7 @@ fn table(info: &RasterInfo) -> String {
     for (k, v) in rows {
         let _ = writeln!(out, "  {k:<13} {v}");
     }
-    let _ = writeln!(out, "  {:<5} {:<9} {:<10} {:<11} {}", "band", "type", "nodata", "block", "colour");
+    let _ = writeln!(out, "  band  type      nodata     block       colour");
     for b in &info.bands {
         let nodata = b.nodata.map_or("-".into(), |v| v.to_string());
         let block = format!("{}x{}", b.block.0, b.block.1);

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# make bench: figures for bench/README.md, as a table on stdout and
+# bench/results.json. Scenes are generated once into bench/data/ (ignored by
+# git); real data is read from ../shared/data when present.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=target/release
+DATA=bench/data
+mkdir -p "$DATA"
+results=()
+
+scene() { # SIZE -> path of a synthetic scene of SIZE x SIZE pixels
+  local path="$DATA/scene_$1.tif"
+  if [ ! -f "$path" ]; then
+    echo "generating $path (once)" >&2
+    "$BIN/examples/synthetic_scene" "$path.tmp.tif" "$1" 7 >&2
+    mv "$path.tmp.tif" "$path"; mv "$path.tmp.csv" "$DATA/scene_$1.csv"
+  fi
+  echo "$path"
+}
+
+row() { # LABEL JSON-LINE -> one table row
+  python3 - "$1" "$2" <<'PY'
+import json, sys
+r = json.loads(sys.argv[2])
+print(f"{sys.argv[1]:<28} {r['width'] * r['height']:>12,} {r['seconds']:>10.2f} {r['mpx_per_s']:>10.1f} {r['peak_rss_mb']:>12.1f}")
+PY
+}
+
+echo "## Raster layer: read every window (1024 px tiles, 32 px overlap, 3 bands)"
+printf '%-28s %12s %10s %10s %12s\n' raster pixels seconds Mpx/s "peak RSS MB"
+for size in 1000 5000 20000; do
+  path=$(scene "$size")
+  line=$("$BIN/examples/scan_raster" "$path" 1024 32)
+  results+=("$line")
+  row "scene_$size.tif" "$line"
+done
+
+if [ -d ../shared/data/ziziphus ]; then
+  line=$("$BIN/examples/scan_raster" ../shared/data/ziziphus/zone-test-1.jpg 512 32)
+  results+=("$line")
+  row "zone-test-1.jpg (JPEG)" "$line"
+else
+  echo "skipped the Ziziphus scene: ../shared/data is absent"
+fi
+
+python3 - "${results[@]}" <<'PY'
+import json, platform, os, sys, datetime
+rows = [json.loads(a) for a in sys.argv[1:]]
+out = {
+    "date": datetime.date.today().isoformat(),
+    "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+    "raster_scan": rows,
+    "targets": {"raster_scan_peak_rss_mb_max": 1536},
+}
+big = [r for r in rows if r["width"] == 20000]
+if big:
+    ok = big[0]["peak_rss_mb"] < 1536
+    print(f"\n20000x20000 scan peak RSS {big[0]['peak_rss_mb']:.0f} MB: target < 1536 MB {'met' if ok else 'MISSED'}")
+with open("bench/results.json", "w") as f:
+    json.dump(out, f, indent=2)
+print("wrote bench/results.json")
+PY
