@@ -92,6 +92,32 @@ impl PixelWindow {
     }
 }
 
+/// A rectangle in (sub-)pixel coordinates: `x0 <= x1`, `y0 <= y1`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct PixelBox {
+    /// Left edge.
+    pub x0: f64,
+    /// Top edge.
+    pub y0: f64,
+    /// Right edge.
+    pub x1: f64,
+    /// Bottom edge.
+    pub y1: f64,
+}
+
+impl PixelBox {
+    /// The box's centre.
+    pub fn centre(&self) -> PixelPoint {
+        PixelPoint { x: (self.x0 + self.x1) / 2.0, y: (self.y0 + self.y1) / 2.0 }
+    }
+}
+
+impl From<PixelWindow> for PixelBox {
+    fn from(w: PixelWindow) -> Self {
+        PixelBox { x0: w.x as f64, y0: w.y as f64, x1: w.x_end() as f64, y1: w.y_end() as f64 }
+    }
+}
+
 impl fmt::Display for PixelWindow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "window x={} y={} {}x{}", self.x, self.y, self.width, self.height)

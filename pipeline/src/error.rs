@@ -31,6 +31,18 @@ pub enum Error {
         /// How many bands the raster has.
         count: usize,
     },
+    /// The raster lacks bands something needs.
+    #[error("{path}: has {count} band(s) but the {reader} reads bands {bands:?}; use a model trained on {count} band(s), or pick bands with gdal_translate -b")]
+    BandsMismatch {
+        /// The raster.
+        path: PathBuf,
+        /// The bands needed.
+        bands: Vec<usize>,
+        /// How many bands the raster has.
+        count: usize,
+        /// What needs them ("model", "panchromatic conversion").
+        reader: String,
+    },
     /// A window that does not lie inside the raster.
     #[error("{path}: {window} lies outside the {width}x{height} raster")]
     WindowOutside {
@@ -71,6 +83,14 @@ pub enum Error {
         /// The raster.
         path: PathBuf,
         /// Why.
+        reason: String,
+    },
+    /// The classifier failed on a batch.
+    #[error("{path}: the classifier failed: {reason}")]
+    Classifier {
+        /// The raster being processed.
+        path: PathBuf,
+        /// What the classifier said.
         reason: String,
     },
     /// A tiling grid with impossible parameters.

@@ -2,16 +2,21 @@
 //! tiling grids, and (as the pipeline grows) candidates, merging, export and
 //! evaluation. Nothing here depends on libtorch.
 
+pub mod candidates;
+pub mod classify;
 pub mod coords;
+pub mod detect;
 pub mod error;
 pub mod georef;
 pub mod grid;
 pub mod inputs;
+pub mod merge;
+pub mod patches;
 pub mod raster;
 pub mod resample;
 pub mod synthetic;
 
-pub use coords::{LonLat, MapPoint, PixelPoint, PixelWindow};
+pub use coords::{LonLat, MapPoint, PixelBox, PixelPoint, PixelWindow};
 pub use error::{Error, Result};
 pub use georef::{GeoTransform, Georef};
 pub use grid::{Grid, Tile};

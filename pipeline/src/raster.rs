@@ -325,6 +325,44 @@ impl Raster {
             .map_err(|e| Error::NotRaster { path: self.info.path.clone(), reason: gdal_reason(&e) })
     }
 
+    /// Reads `bands` over the whole raster scaled down (by GDAL, using
+    /// overviews when the file has them) so that the longer side has at most
+    /// `max_side` pixels. The result's window is in the scaled grid.
+    pub fn read_overview(&self, bands: &[usize], max_side: usize) -> Result<WindowData<f32>> {
+        let (w, h) = self.size();
+        let f = (w.max(h) as f64 / max_side.max(1) as f64).max(1.0);
+        let (ow, oh) = (((w as f64 / f).round() as usize).max(1), ((h as f64 / f).round() as usize).max(1));
+        let window = PixelWindow::new(0, 0, ow, oh);
+        let mut data = Vec::with_capacity(bands.len() * ow * oh);
+        for &b in bands {
+            let band = self.band(b)?;
+            let buf = band.read_as::<f32>((0, 0), (w, h), (ow, oh), Some(gdal::raster::ResampleAlg::Average)).map_err(
+                |e| Error::Read {
+                    path: self.info.path.clone(),
+                    band: b,
+                    window: self.full_window(),
+                    source: Box::new(e),
+                },
+            )?;
+            data.extend_from_slice(buf.data());
+        }
+        Ok(WindowData { window, bands: bands.to_vec(), data, valid: vec![true; ow * oh] })
+    }
+
+    /// Checks that every band in `bands` exists, naming what reads them.
+    pub fn check_bands(&self, bands: &[usize], reader: &str) -> Result<()> {
+        let count = self.band_count();
+        if bands.iter().any(|&b| b == 0 || b > count) {
+            return Err(Error::BandsMismatch {
+                path: self.info.path.clone(),
+                bands: bands.to_vec(),
+                count,
+                reader: reader.to_owned(),
+            });
+        }
+        Ok(())
+    }
+
     /// Reads `bands` (1-based) over `window`, converted to `T` by GDAL, with
     /// the mask of pixels that hold data in every band read (from nodata
     /// values, alpha bands or mask bands, whichever the raster has).

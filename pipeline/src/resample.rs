@@ -87,14 +87,15 @@ fn vrt_xml(src: &Raster, out_w: usize, out_h: usize, how: Resampling) -> Result<
     if let Some(crs) = &info.crs {
         writeln!(x, r#"  <SRS dataAxisToSRSAxisMapping="1,2">{}</SRS>"#, escape(&crs.wkt))?;
     }
-    if let Some(t) = info.geotransform {
-        let s = crate::georef::GeoTransform(t).scaled(w as f64 / out_w as f64, h as f64 / out_h as f64).0;
-        writeln!(
-            x,
-            "  <GeoTransform>{:e}, {:e}, {:e}, {:e}, {:e}, {:e}</GeoTransform>",
-            s[0], s[1], s[2], s[3], s[4], s[5]
-        )?;
-    }
+    // Without georeferencing the source's map coordinates are its pixels, so
+    // the view maps its pixels back onto the source's.
+    let t = info.geotransform.map_or(crate::georef::GeoTransform::IDENTITY, crate::georef::GeoTransform);
+    let s = t.scaled(w as f64 / out_w as f64, h as f64 / out_h as f64).0;
+    writeln!(
+        x,
+        "  <GeoTransform>{:e}, {:e}, {:e}, {:e}, {:e}, {:e}</GeoTransform>",
+        s[0], s[1], s[2], s[3], s[4], s[5]
+    )?;
     for b in &info.bands {
         writeln!(x, r#"  <VRTRasterBand dataType="{}" band="{}">"#, b.data_type, b.index)?;
         writeln!(x, "    <ColorInterp>{}</ColorInterp>", b.color)?;

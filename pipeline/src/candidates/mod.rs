@@ -1,0 +1,20 @@
+//! Where to look: candidate patches from preprocessing (Guirado et al. 2017:
+//! panchromatic, threshold, clean-up, connected regions) or from a sliding
+//! window. Both work on one tile at a time and keep only what the tile's
+//! core owns, so tiles can be processed in any order, in parallel.
+
+pub mod components;
+pub mod panchromatic;
+pub mod sliding;
+pub mod threshold;
+
+use crate::coords::{PixelPoint, PixelWindow};
+
+/// A place worth classifying, in the pixel grid of the raster being read.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Candidate {
+    /// Where the patch is centred.
+    pub centre: PixelPoint,
+    /// The object's own extent: the blob's box, or the window.
+    pub footprint: PixelWindow,
+}

@@ -1,0 +1,75 @@
+//! The narrow interface between the pipeline and a classifier: patches in,
+//! class scores out. The pipeline needs nothing else from a model, so
+//! detection is built and tested without libtorch; the binary adapts the
+//! models crate to this trait.
+
+use serde::Serialize;
+
+/// What the pipeline must know about a classifier to feed it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PatchSpec {
+    /// Raster bands to read, 1-based, in the order the model expects.
+    pub bands: Vec<usize>,
+    /// Side of the square patch the model takes, in pixels.
+    pub patch: usize,
+    /// Ground sample distance the model was trained at, in metres.
+    pub gsd_m: Option<f64>,
+    /// Class names; index `positive` is the object class.
+    pub classes: Vec<String>,
+    /// Index of the class that counts as a detection.
+    pub positive: usize,
+    /// Default score threshold (the model's operating point).
+    pub score_threshold: f32,
+    /// Default suppression distance between detections, in metres.
+    pub suppression_m: f64,
+}
+
+/// Patches in one batch, channels first: `len * bands * patch * patch`
+/// raw pixel values (the classifier applies its own normalisation).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PatchBatch {
+    /// Number of patches.
+    pub len: usize,
+    /// Bands per patch.
+    pub bands: usize,
+    /// Side of each patch in pixels.
+    pub patch: usize,
+    /// The values.
+    pub data: Vec<f32>,
+}
+
+impl PatchBatch {
+    /// An empty batch of patches of this shape, with room for `capacity`.
+    pub fn new(bands: usize, patch: usize, capacity: usize) -> Self {
+        PatchBatch { len: 0, bands, patch, data: Vec::with_capacity(capacity * bands * patch * patch) }
+    }
+
+    /// Values in one patch.
+    pub fn patch_len(&self) -> usize {
+        self.bands * self.patch * self.patch
+    }
+
+    /// The `i`-th patch.
+    pub fn get(&self, i: usize) -> &[f32] {
+        let n = self.patch_len();
+        &self.data[i * n..(i + 1) * n]
+    }
+
+    /// Appends a patch of `patch_len()` values.
+    pub fn push(&mut self, values: &[f32]) {
+        debug_assert_eq!(values.len(), self.patch_len());
+        self.data.extend_from_slice(values);
+        self.len += 1;
+    }
+}
+
+/// A classifier of patches. It runs on one thread (libtorch tensors are not
+/// `Sync`), fed batches by the detection stream.
+pub trait PatchClassifier {
+    /// Its input and defaults.
+    fn spec(&self) -> &PatchSpec;
+    /// The score of the positive class for each patch, in [0, 1].
+    fn scores(&mut self, batch: &PatchBatch) -> Result<Vec<f32>, String>;
+    /// A short description for run.json (architecture, file, device).
+    fn describe(&self) -> String;
+}

@@ -1,0 +1,426 @@
+//! The detection stream for one raster: tiles are read and turned into
+//! candidate patches in parallel (one GDAL dataset per rayon worker), patches
+//! reach the classifier in batches on the calling thread (libtorch tensors
+//! are not `Sync`), and detections are merged once over the whole raster.
+
+use crate::candidates::components::{blobs, BlobFilter};
+use crate::candidates::panchromatic::panchromatic;
+use crate::candidates::sliding::{EdgePolicy, SlidingGrid};
+use crate::candidates::threshold::{mask, otsu, Threshold};
+use crate::candidates::Candidate;
+use crate::classify::{PatchBatch, PatchClassifier};
+use crate::coords::{PixelBox, PixelPoint};
+use crate::error::{Error, Result};
+use crate::grid::{Grid, Tile};
+use crate::merge::{suppress, Detection};
+use crate::patches::{centred_square, extract};
+use crate::raster::{Gsd, Raster, RasterInfo};
+use crate::resample::Resampling;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{sync_channel, SyncSender};
+use std::time::Instant;
+
+/// Preprocessing as in Guirado et al. 2017.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Preprocess {
+    /// Bands combined into the panchromatic band (1-based).
+    pub bands: Vec<usize>,
+    /// One weight per band.
+    pub weights: Vec<f32>,
+    /// Fixed value or Otsu.
+    pub threshold: Threshold,
+    /// Objects are darker than the threshold (else brighter).
+    pub darker: bool,
+    /// Opening radius in pixels, to drop specks.
+    pub open_radius: u8,
+    /// Smallest blob, m².
+    pub min_area_m2: f64,
+    /// Largest blob, m².
+    pub max_area_m2: f64,
+}
+
+/// A sliding window, in pixels of the raster as the model sees it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sliding {
+    /// Window side.
+    pub size: usize,
+    /// Step between windows.
+    pub stride: usize,
+    /// Right and bottom edge rule.
+    pub edge: EdgePolicy,
+}
+
+/// Where candidates come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CandidateSource {
+    /// Blobs of a thresholded panchromatic band.
+    Preprocess(Preprocess),
+    /// Every window of a grid.
+    Sliding(Sliding),
+}
+
+/// Everything detection needs besides the classifier, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DetectOptions {
+    /// Candidate generation.
+    pub source: CandidateSource,
+    /// Tile core side, in pixels of the raster as the model sees it.
+    pub tile: usize,
+    /// Patches per classifier call.
+    pub batch: usize,
+    /// Detections scoring below this are dropped.
+    pub score_threshold: f32,
+    /// Detections closer than this (metres) are merged.
+    pub suppression_m: f64,
+    /// Ground sample distance of rasters that do not state one.
+    pub input_gsd_m: Option<f64>,
+    /// How the raster is resampled to the model's ground sample distance.
+    pub resampling: Resampling,
+}
+
+/// Seconds spent per stage. Reading and candidates run in parallel, so they
+/// add up worker time; inference and merging are wall time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Timings {
+    /// Reading windows (worker seconds).
+    pub read: f64,
+    /// Candidates and patches (worker seconds).
+    pub candidates: f64,
+    /// Classifier calls.
+    pub inference: f64,
+    /// Suppression and conversion to raster pixels.
+    pub merge: f64,
+    /// The whole raster, wall time.
+    pub total: f64,
+}
+
+/// Counts for run.json.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Stats {
+    /// Tiles read.
+    pub tiles: usize,
+    /// Patches classified.
+    pub classified: usize,
+    /// Patches scoring at or above the threshold.
+    pub above_threshold: usize,
+    /// Detections after merging.
+    pub detections: usize,
+    /// Time per stage.
+    pub seconds: Timings,
+}
+
+/// The outcome for one raster.
+#[derive(Debug, Clone)]
+pub struct RasterDetections {
+    /// The raster as opened (not the resampled view).
+    pub info: RasterInfo,
+    /// Detections in the raster's own pixel grid, best first.
+    pub detections: Vec<Detection>,
+    /// Counts and timings.
+    pub stats: Stats,
+    /// What the user should know (assumed resolution, ...).
+    pub notes: Vec<String>,
+}
+
+/// Patches on their way to the classifier.
+enum Msg {
+    Patches(Vec<Candidate>, Vec<f32>),
+    TileDone { read: f64, candidates: f64 },
+    Failed(Error),
+}
+
+/// What workers share: everything needed to open the view and cut patches.
+struct Plan<'a> {
+    path: &'a Path,
+    view_gsd: Option<(f64, Option<Gsd>)>,
+    resampling: Resampling,
+    read_bands: Vec<usize>,
+    model_pos: Vec<usize>,
+    pan_pos: Vec<usize>,
+    patch: usize,
+    batch: usize,
+    source: &'a CandidateSource,
+    sliding: Option<SlidingGrid>,
+    cut: f32,
+    filter: BlobFilter,
+    size: (usize, usize),
+}
+
+impl Plan<'_> {
+    fn open_view(&self) -> Result<Raster> {
+        let raster = Raster::open(self.path)?;
+        match self.view_gsd {
+            Some((target, declared)) => raster.resampled(target, declared, self.resampling),
+            None => Ok(raster),
+        }
+    }
+
+    fn candidates(&self, data: &crate::raster::WindowData<f32>, tile: &Tile) -> Vec<Candidate> {
+        match (self.source, &self.sliding) {
+            (_, Some(grid)) => grid.in_core(tile.core),
+            (CandidateSource::Preprocess(p), None) => {
+                let pan_data = crate::raster::WindowData {
+                    window: data.window,
+                    bands: self.pan_pos.iter().map(|&i| data.bands[i]).collect(),
+                    data: self.pan_pos.iter().flat_map(|&i| data.band(i).iter().copied()).collect(),
+                    valid: data.valid.clone(),
+                };
+                let pan = panchromatic(&pan_data, &p.weights);
+                let m = mask(&pan, &data.valid, data.window.width, data.window.height, self.cut, p.darker);
+                blobs(&m, data.window, tile.core, self.size, &self.filter)
+            }
+            (CandidateSource::Sliding(_), None) => unreachable!("sliding grid built with the plan"),
+        }
+    }
+
+    fn square(&self, c: &Candidate) -> (isize, isize, usize) {
+        match &self.sliding {
+            Some(_) => (c.footprint.x as isize, c.footprint.y as isize, c.footprint.width),
+            None => {
+                let (x, y) = centred_square(c.centre, self.patch, self.size);
+                (x, y, self.patch)
+            }
+        }
+    }
+
+    fn tile(&self, view: &Raster, tile: &Tile, tx: &SyncSender<Msg>) -> Result<()> {
+        let t0 = Instant::now();
+        let data = view.read_window::<f32>(tile.window, &self.read_bands)?;
+        let read = t0.elapsed().as_secs_f64();
+        let t1 = Instant::now();
+        let cands = self.candidates(&data, tile);
+        let mut sent = 0.0;
+        for chunk in cands.chunks(self.batch) {
+            let mut values = Vec::with_capacity(chunk.len() * self.model_pos.len() * self.patch * self.patch);
+            for c in chunk {
+                let (x, y, side) = self.square(c);
+                extract(&data, &self.model_pos, x, y, side, self.patch, &mut values);
+            }
+            let t = Instant::now();
+            if tx.send(Msg::Patches(chunk.to_vec(), values)).is_err() {
+                return Ok(());
+            }
+            sent += t.elapsed().as_secs_f64();
+        }
+        let candidates = t1.elapsed().as_secs_f64() - sent;
+        let _ = tx.send(Msg::TileDone { read, candidates });
+        Ok(())
+    }
+}
+
+/// Finds objects in one raster. `on_tile(done, total)` is called on this
+/// thread as tiles finish, for progress bars.
+pub fn detect_raster(
+    path: &Path,
+    classifier: &mut dyn PatchClassifier,
+    opts: &DetectOptions,
+    on_tile: &mut dyn FnMut(usize, usize),
+) -> Result<RasterDetections> {
+    let start = Instant::now();
+    let spec = classifier.spec().clone();
+    let raster = Raster::open(path)?;
+    raster.check_bands(&spec.bands, "model")?;
+    let mut notes = Vec::new();
+    let declared = opts.input_gsd_m.map(|g| Gsd { x: g, y: g });
+    let source_gsd = raster.info().gsd_m.or(declared);
+    let view_gsd = match (spec.gsd_m, source_gsd) {
+        (Some(model), Some(src)) if (src.mean() / model - 1.0).abs() > 0.01 => {
+            Some((model, declared.filter(|_| raster.info().gsd_m.is_none())))
+        }
+        (Some(model), None) => {
+            notes.push(format!(
+                "ground sample distance unknown: assumed to be the model's {model} m (state it with --input-gsd to resample)"
+            ));
+            None
+        }
+        _ => None,
+    };
+    let pan_bands = match &opts.source {
+        CandidateSource::Preprocess(p) => {
+            raster.check_bands(&p.bands, "panchromatic conversion")?;
+            p.bands.clone()
+        }
+        CandidateSource::Sliding(_) => Vec::new(),
+    };
+    let mut read_bands = spec.bands.clone();
+    for b in &pan_bands {
+        if !read_bands.contains(b) {
+            read_bands.push(*b);
+        }
+    }
+    let position = |b: &usize| read_bands.iter().position(|r| r == b).expect("read");
+    let mut plan = Plan {
+        path,
+        view_gsd,
+        resampling: opts.resampling,
+        model_pos: spec.bands.iter().map(position).collect(),
+        pan_pos: pan_bands.iter().map(position).collect(),
+        read_bands: read_bands.clone(),
+        patch: spec.patch,
+        batch: opts.batch.max(1),
+        source: &opts.source,
+        sliding: None,
+        cut: 0.0,
+        filter: BlobFilter { open_radius: 0, min_area_m2: 0.0, max_area_m2: f64::MAX, pixel_area_m2: 1.0 },
+        size: (0, 0),
+    };
+    let view = plan.open_view()?;
+    plan.size = view.size();
+    let (w, h) = plan.size;
+    // Metres per pixel of the view, as the model sees it.
+    let view_m = view.info().gsd_m.map(|g| g.mean()).or(spec.gsd_m).unwrap_or(1.0);
+    let overlap = match &opts.source {
+        CandidateSource::Sliding(s) => {
+            plan.sliding = Some(SlidingGrid::new(w, h, s.size, s.stride, s.edge));
+            s.size
+        }
+        CandidateSource::Preprocess(p) => {
+            plan.cut = match p.threshold {
+                Threshold::Fixed(v) => v,
+                Threshold::Method(_) => {
+                    let over = view.read_overview(&pan_bands, 1024)?;
+                    let pan = panchromatic(&over, &p.weights);
+                    let (lo, hi) = pan.iter().fold((f32::MAX, f32::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+                    let cut = otsu(&pan, lo, hi);
+                    notes.push(format!("Otsu threshold {cut:.1}"));
+                    cut
+                }
+            };
+            plan.filter = BlobFilter {
+                open_radius: p.open_radius,
+                min_area_m2: p.min_area_m2,
+                max_area_m2: p.max_area_m2,
+                pixel_area_m2: view_m * view_m,
+            };
+            // The largest blob kept, as a square, fits in the overlap.
+            let blob_px = (p.max_area_m2 / (view_m * view_m)).sqrt().ceil() as usize;
+            spec.patch.max(blob_px) + 2
+        }
+    };
+    let grid = Grid::new(w, h, opts.tile, overlap)?;
+    let total_tiles = grid.len();
+    drop(view);
+
+    let mut stats = Stats { tiles: total_tiles, ..Stats::default() };
+    let mut found = Vec::new();
+    let cancel = AtomicBool::new(false);
+    let mut failure: Option<Error> = None;
+    std::thread::scope(|s| {
+        let (tx, rx) = sync_channel::<Msg>(4);
+        let plan = &plan;
+        let cancel = &cancel;
+        let grid = &grid;
+        s.spawn(move || {
+            grid.tiles().par_bridge().for_each_init(
+                || plan.open_view(),
+                |view, tile| {
+                    if cancel.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    let result = match view {
+                        Ok(v) => plan.tile(v, &tile, &tx),
+                        Err(e) => Err(Error::NotRaster { path: plan.path.to_owned(), reason: e.to_string() }),
+                    };
+                    if let Err(e) = result {
+                        cancel.store(true, Ordering::Relaxed);
+                        let _ = tx.send(Msg::Failed(e));
+                    }
+                },
+            );
+        });
+        let mut batch = PatchBatch::new(spec.bands.len(), spec.patch, plan.batch);
+        let mut pending: Vec<Candidate> = Vec::new();
+        let mut done = 0;
+        let mut classify =
+            |batch: &mut PatchBatch, pending: &mut Vec<Candidate>, all: bool, stats: &mut Stats| -> Result<()> {
+                while pending.len() >= plan.batch || (all && !pending.is_empty()) {
+                    let n = pending.len().min(plan.batch);
+                    let rest_values = batch.data.split_off(n * batch.patch_len());
+                    let rest_cands = pending.split_off(n);
+                    let full = PatchBatch {
+                        len: n,
+                        bands: batch.bands,
+                        patch: batch.patch,
+                        data: std::mem::replace(&mut batch.data, rest_values),
+                    };
+                    batch.len = rest_cands.len();
+                    let t = Instant::now();
+                    let scores = classifier
+                        .scores(&full)
+                        .map_err(|reason| Error::Classifier { path: path.to_owned(), reason })?;
+                    stats.seconds.inference += t.elapsed().as_secs_f64();
+                    stats.classified += n;
+                    for (c, score) in pending.iter().zip(scores) {
+                        if score >= opts.score_threshold {
+                            found.push(Detection { centre: c.centre, footprint: PixelBox::from(c.footprint), score });
+                        }
+                    }
+                    *pending = rest_cands;
+                }
+                Ok(())
+            };
+        for msg in rx.iter() {
+            let step = match msg {
+                Msg::Patches(cands, values) => {
+                    pending.extend(cands);
+                    batch.data.extend(values);
+                    batch.len = pending.len();
+                    classify(&mut batch, &mut pending, false, &mut stats)
+                }
+                Msg::TileDone { read, candidates } => {
+                    stats.seconds.read += read;
+                    stats.seconds.candidates += candidates;
+                    done += 1;
+                    on_tile(done, total_tiles);
+                    Ok(())
+                }
+                Msg::Failed(e) => Err(e),
+            };
+            if let Err(e) = step {
+                cancel.store(true, Ordering::Relaxed);
+                failure = Some(e);
+                break;
+            }
+        }
+        if failure.is_none() {
+            if let Err(e) = classify(&mut batch, &mut pending, true, &mut stats) {
+                failure = Some(e);
+            }
+        }
+        // Leaving the scope drops the receiver, so blocked workers stop.
+    });
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    let t = Instant::now();
+    stats.above_threshold = found.len();
+    let merged = suppress(found, opts.suppression_m / view_m);
+    let detections = match view_gsd {
+        None => merged,
+        Some(_) => to_source_pixels(&plan.open_view()?, &raster, merged),
+    };
+    stats.detections = detections.len();
+    stats.seconds.merge = t.elapsed().as_secs_f64();
+    stats.seconds.total = start.elapsed().as_secs_f64();
+    Ok(RasterDetections { info: raster.info().clone(), detections, stats, notes })
+}
+
+/// Detections found in a resampled view, moved to the source's pixel grid
+/// through map coordinates.
+fn to_source_pixels(view: &Raster, source: &Raster, dets: Vec<Detection>) -> Vec<Detection> {
+    let to_src = |p: PixelPoint| source.georef().map_to_pixel(view.georef().pixel_to_map(p));
+    dets.into_iter()
+        .map(|d| {
+            let a = to_src(PixelPoint { x: d.footprint.x0, y: d.footprint.y0 });
+            let b = to_src(PixelPoint { x: d.footprint.x1, y: d.footprint.y1 });
+            Detection {
+                centre: to_src(d.centre),
+                footprint: PixelBox { x0: a.x.min(b.x), y0: a.y.min(b.y), x1: a.x.max(b.x), y1: a.y.max(b.y) },
+                score: d.score,
+            }
+        })
+        .collect()
+}
