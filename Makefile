@@ -12,14 +12,14 @@ BIN          := target/release/rsdetect
 # CPU-only libtorch: torch's wheel without the multi-gigabyte CUDA libraries it
 # would pull in. A machine with a GPU installs the full set: `make cuda`.
 TORCH_PKGS   := torch==$(TORCH) nvidia-cuda-runtime==13.0.96 nvidia-cuda-cupti==13.0.85
-# libtorch inside the venv, found at recipe time (the venv may not exist yet).
-CARGO        := LIBTORCH="$$(cd $(VENV)/lib/python3*/site-packages/torch && pwd)" cargo
+# .cargo/config.toml points LIBTORCH at $(VENV)/libtorch, a link to the wheel's torch.
+CARGO        := cargo
 
 .PHONY: all setup build demo test bench fmt lint clean cuda sample-tiles
 
 all: build
 
-setup: $(STAMPS)/gdal $(STAMPS)/torch-$(TORCH)
+setup: $(STAMPS)/gdal $(STAMPS)/torch-$(TORCH) $(VENV)/libtorch
 
 $(STAMPS)/gdal:
 	@if ! command -v gdal-config >/dev/null || ! command -v ogrinfo >/dev/null; then \
@@ -33,6 +33,9 @@ $(STAMPS)/torch-$(TORCH):
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --no-deps $(TORCH_PKGS)
 	@mkdir -p $(STAMPS) && touch $@
+
+$(VENV)/libtorch: $(STAMPS)/torch-$(TORCH)
+	ln -sfn "$$(cd $(VENV)/lib/python3*/site-packages/torch && pwd)" $@
 
 cuda: $(STAMPS)/torch-$(TORCH)
 	$(VENV)/bin/pip install -q torch==$(TORCH)
@@ -53,7 +56,7 @@ fmt:
 	cargo fmt --all
 
 lint: setup
-	cargo fmt --all --check
+	$(CARGO) fmt --all --check
 	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
 
 # Regenerates the synthetic sample scene (byte-identical for the same seed).

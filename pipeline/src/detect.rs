@@ -24,7 +24,7 @@ use std::sync::mpsc::{sync_channel, SyncSender};
 use std::time::Instant;
 
 /// Preprocessing as in Guirado et al. 2017.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Preprocess {
     /// Bands combined into the panchromatic band (1-based).
     pub bands: Vec<usize>,
@@ -43,7 +43,7 @@ pub struct Preprocess {
 }
 
 /// A sliding window, in pixels of the raster as the model sees it.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Sliding {
     /// Window side.
     pub size: usize,
@@ -54,7 +54,8 @@ pub struct Sliding {
 }
 
 /// Where candidates come from.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "mode", rename_all = "lowercase")]
 pub enum CandidateSource {
     /// Blobs of a thresholded panchromatic band.
     Preprocess(Preprocess),
@@ -63,7 +64,7 @@ pub enum CandidateSource {
 }
 
 /// Everything detection needs besides the classifier, validated.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DetectOptions {
     /// Candidate generation.
     pub source: CandidateSource,

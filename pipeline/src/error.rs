@@ -93,6 +93,14 @@ pub enum Error {
         /// What the classifier said.
         reason: String,
     },
+    /// An output file could not be written or read back.
+    #[error("{path}: {reason}")]
+    Output {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
     /// A tiling grid with impossible parameters.
     #[error("bad tiling grid: {0}")]
     Grid(String),

@@ -83,6 +83,18 @@ impl Georef {
         Ok(Georef { path: path.to_owned(), transform, inverse, has_transform, crs, to_wgs84 })
     }
 
+    /// The georeferencing a raster description records.
+    pub fn from_info(info: &crate::raster::RasterInfo) -> Result<Georef> {
+        let crs = match &info.crs {
+            Some(c) => Some(
+                SpatialRef::from_wkt(&c.wkt)
+                    .map_err(|e| Error::Transform { path: info.path.clone(), reason: e.to_string() })?,
+            ),
+            None => None,
+        };
+        Georef::new(&info.path, info.geotransform.map(GeoTransform), crs)
+    }
+
     /// Whether pixels have map coordinates (a geotransform) at all.
     pub fn has_transform(&self) -> bool {
         self.has_transform

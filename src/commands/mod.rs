@@ -1,5 +1,6 @@
 //! One module per subcommand; each returns how the run went.
 
+mod detect;
 mod devices;
 mod info;
 
@@ -31,6 +32,7 @@ impl From<Status> for ExitCode {
 pub fn run(command: Command) -> anyhow::Result<Status> {
     match command {
         Command::Info(args) => info::run(&args),
+        Command::Detect(args) => detect::run(&args),
         Command::Devices(args) => devices::run(&args),
     }
 }

@@ -1,0 +1,441 @@
+//! One model file: the weights as safetensors, named as torchvision names
+//! them, and in the safetensors metadata everything needed to use them
+//! (architecture, bands, ground sample distance, patch size, normalisation,
+//! classes, operating point) and how they were made.
+
+use crate::googlenet::{googlenet, GoogLeNetConfig};
+use crate::resnet::{resnet, ResNetConfig};
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use tch::nn::{self, ModuleT};
+use tch::{Device, Kind, Tensor};
+
+/// The metadata key holding [`ModelMeta`] as JSON.
+pub const META_KEY: &str = "rsdetect";
+/// The version of the metadata this build writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A network and its shape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Arch {
+    /// A ResNet.
+    Resnet(ResNetConfig),
+    /// A GoogLeNet.
+    Googlenet(GoogLeNetConfig),
+}
+
+impl Arch {
+    /// A named architecture: resnet18, resnet34, resnet50, googlenet, or the
+    /// small variants resnet-small (3 basic stages of 16, 32, 64 planes, small
+    /// stem) and googlenet-small (quarter width).
+    pub fn named(name: &str) -> Option<Arch> {
+        use crate::resnet::{Block, Stem};
+        Some(match name {
+            "resnet18" => Arch::Resnet(ResNetConfig::resnet18()),
+            "resnet34" => Arch::Resnet(ResNetConfig::resnet34()),
+            "resnet50" => Arch::Resnet(ResNetConfig::resnet50()),
+            "resnet-small" => {
+                Arch::Resnet(ResNetConfig { block: Block::Basic, layers: vec![2, 2, 2], width: 16, stem: Stem::Small })
+            }
+            "googlenet" => Arch::Googlenet(GoogLeNetConfig::standard(true)),
+            "googlenet-small" => Arch::Googlenet(GoogLeNetConfig { width: 0.25, aux_logits: true }),
+            _ => return None,
+        })
+    }
+
+    /// The names [`Arch::named`] knows.
+    pub const NAMES: [&'static str; 6] =
+        ["resnet18", "resnet34", "resnet50", "resnet-small", "googlenet", "googlenet-small"];
+}
+
+/// Everything about a model besides its weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelMeta {
+    /// Metadata version.
+    pub format: u32,
+    /// Network.
+    pub arch: Arch,
+    /// Raster bands read, 1-based, in input-channel order.
+    pub bands: Vec<usize>,
+    /// Ground sample distance of the training imagery, metres.
+    pub gsd_m: f64,
+    /// Patch side in pixels.
+    pub patch: usize,
+    /// Per-band mean subtracted from raw values.
+    pub mean: Vec<f32>,
+    /// Per-band standard deviation raw values are divided by.
+    pub std: Vec<f32>,
+    /// Class names.
+    pub classes: Vec<String>,
+    /// Index of the object class.
+    pub positive: usize,
+    /// Score threshold chosen on validation data.
+    pub score_threshold: f32,
+    /// Suppression distance between detections, metres.
+    pub suppression_m: f64,
+    /// How the model was made: command, data, epochs, metrics.
+    #[serde(default)]
+    pub training: serde_json::Value,
+}
+
+impl ModelMeta {
+    /// Checks that the fields agree with one another.
+    pub fn validate(&self) -> Result<(), String> {
+        let n = self.bands.len();
+        if n == 0 || self.mean.len() != n || self.std.len() != n {
+            return Err(format!(
+                "{} bands but {} means and {} standard deviations",
+                n,
+                self.mean.len(),
+                self.std.len()
+            ));
+        }
+        if self.std.iter().any(|s| s.is_nan() || *s <= 0.0) {
+            return Err("standard deviations must be positive".into());
+        }
+        if self.classes.len() < 2 || self.positive >= self.classes.len() {
+            return Err(format!("{} classes with positive class {}", self.classes.len(), self.positive));
+        }
+        if self.patch < 8 || self.gsd_m.is_nan() || self.gsd_m <= 0.0 {
+            return Err(format!("patch {} px at {} m is not usable", self.patch, self.gsd_m));
+        }
+        Ok(())
+    }
+}
+
+/// Problems with a model file, each naming the file.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    /// Unreadable or not safetensors.
+    #[error("{path}: not a model file ({reason}); train one with `rsdetect train` or use the shipped models/weights/default.safetensors")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// Metadata missing or inconsistent.
+    #[error("{path}: {reason}")]
+    Metadata {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// Weights that do not fit the architecture.
+    #[error("{path}: weights do not match the {arch} architecture: {reason}")]
+    Mismatch {
+        /// The file.
+        path: PathBuf,
+        /// The architecture expected.
+        arch: String,
+        /// What does not match.
+        reason: String,
+    },
+    /// libtorch failed.
+    #[error("{0}")]
+    Torch(#[from] tch::TchError),
+    /// Writing failed.
+    #[error("{path}: cannot write: {reason}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// A built network.
+pub enum Net {
+    /// ResNet.
+    Resnet(nn::FuncT<'static>),
+    /// GoogLeNet.
+    Googlenet(crate::googlenet::GoogLeNet),
+}
+
+impl std::fmt::Debug for Net {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Net::Resnet(_) => "ResNet",
+            Net::Googlenet(_) => "GoogLeNet",
+        })
+    }
+}
+
+impl Net {
+    /// Logits.
+    pub fn forward(&self, xs: &Tensor, train: bool) -> Tensor {
+        match self {
+            Net::Resnet(f) => f.forward_t(xs, train),
+            Net::Googlenet(g) => g.forward_t(xs, train),
+        }
+    }
+}
+
+/// A network with its weights and metadata.
+pub struct Model {
+    /// The metadata.
+    pub meta: ModelMeta,
+    /// The weights.
+    pub vs: nn::VarStore,
+    /// The network.
+    pub net: Net,
+}
+
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Model").field("meta", &self.meta).field("net", &self.net).finish()
+    }
+}
+
+struct Bytes<'a> {
+    shape: Vec<usize>,
+    data: Cow<'a, [u8]>,
+}
+
+impl safetensors::View for Bytes<'_> {
+    fn dtype(&self) -> safetensors::Dtype {
+        safetensors::Dtype::F32
+    }
+    fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+    fn data(&self) -> Cow<'_, [u8]> {
+        self.data.clone()
+    }
+    fn data_len(&self) -> usize {
+        self.data.len()
+    }
+}
+
+fn arch_name(a: &Arch) -> String {
+    match a {
+        Arch::Resnet(c) => format!("resnet ({:?} blocks {:?}, width {})", c.block, c.layers, c.width),
+        Arch::Googlenet(c) => format!("googlenet (width {})", c.width),
+    }
+}
+
+impl Model {
+    /// A freshly initialised model.
+    pub fn new(meta: ModelMeta, device: Device) -> Result<Model, String> {
+        meta.validate()?;
+        let vs = nn::VarStore::new(device);
+        let (c_in, classes) = (meta.bands.len() as i64, meta.classes.len() as i64);
+        let net = match &meta.arch {
+            Arch::Resnet(c) => Net::Resnet(resnet(&vs.root(), c, c_in, classes)),
+            Arch::Googlenet(c) => Net::Googlenet(googlenet(&vs.root(), c, c_in, classes)),
+        };
+        Ok(Model { meta, vs, net })
+    }
+
+    /// Reads the metadata of a model file without building the network.
+    pub fn read_meta(path: &Path) -> Result<ModelMeta, ModelError> {
+        let bytes =
+            std::fs::read(path).map_err(|e| ModelError::Corrupt { path: path.to_owned(), reason: e.to_string() })?;
+        Self::meta_of(path, &bytes)
+    }
+
+    fn meta_of(path: &Path, bytes: &[u8]) -> Result<ModelMeta, ModelError> {
+        let (_, header) = safetensors::SafeTensors::read_metadata(bytes)
+            .map_err(|e| ModelError::Corrupt { path: path.to_owned(), reason: e.to_string() })?;
+        let text = header.metadata().as_ref().and_then(|m| m.get(META_KEY)).ok_or_else(|| ModelError::Metadata {
+            path: path.to_owned(),
+            reason: "no rsdetect metadata: weights alone (e.g. exported from torchvision) load with --init".into(),
+        })?;
+        let meta: ModelMeta = serde_json::from_str(text)
+            .map_err(|e| ModelError::Metadata { path: path.to_owned(), reason: format!("bad metadata: {e}") })?;
+        if meta.format != FORMAT_VERSION {
+            return Err(ModelError::Metadata {
+                path: path.to_owned(),
+                reason: format!("metadata format {} (this rsdetect reads {FORMAT_VERSION})", meta.format),
+            });
+        }
+        meta.validate().map_err(|reason| ModelError::Metadata { path: path.to_owned(), reason })?;
+        Ok(meta)
+    }
+
+    /// Loads a model file onto `device`, strictly: every weight of the
+    /// architecture must be in the file with its shape, and nothing else.
+    pub fn load(path: &Path, device: Device) -> Result<Model, ModelError> {
+        let bytes =
+            std::fs::read(path).map_err(|e| ModelError::Corrupt { path: path.to_owned(), reason: e.to_string() })?;
+        let meta = Self::meta_of(path, &bytes)?;
+        let mut model =
+            Model::new(meta, device).map_err(|reason| ModelError::Metadata { path: path.to_owned(), reason })?;
+        model.load_weights(path, &bytes, Strictness::Strict)?;
+        Ok(model)
+    }
+
+    /// Copies weights from a safetensors file (a model file, or a state dict
+    /// exported from torchvision). `Transfer` skips the classifier head and
+    /// any tensor whose shape differs (other bands or classes), and returns
+    /// the names loaded.
+    pub fn load_weights_file(&mut self, path: &Path, how: Strictness) -> Result<Vec<String>, ModelError> {
+        let bytes =
+            std::fs::read(path).map_err(|e| ModelError::Corrupt { path: path.to_owned(), reason: e.to_string() })?;
+        self.load_weights(path, &bytes, how)
+    }
+
+    fn load_weights(&mut self, path: &Path, bytes: &[u8], how: Strictness) -> Result<Vec<String>, ModelError> {
+        let st = safetensors::SafeTensors::deserialize(bytes)
+            .map_err(|e| ModelError::Corrupt { path: path.to_owned(), reason: e.to_string() })?;
+        let arch = arch_name(&self.meta.arch);
+        let mismatch = |reason: String| ModelError::Mismatch { path: path.to_owned(), arch: arch.clone(), reason };
+        let vars = self.vs.variables();
+        let mut names: Vec<&String> = vars.keys().collect();
+        names.sort();
+        let mut loaded = Vec::new();
+        tch::no_grad(|| -> Result<(), ModelError> {
+            for name in names {
+                let mut var = vars[name].shallow_clone();
+                let view = match st.tensor(name) {
+                    Ok(v) => v,
+                    Err(_) if how == Strictness::Transfer => continue,
+                    Err(_) => return Err(mismatch(format!("{name} is missing from the file"))),
+                };
+                let shape: Vec<i64> = view.shape().iter().map(|&d| d as i64).collect();
+                if shape != var.size() {
+                    if how == Strictness::Transfer {
+                        continue;
+                    }
+                    return Err(mismatch(format!(
+                        "{name} has shape {shape:?} in the file, {:?} in the network",
+                        var.size()
+                    )));
+                }
+                let kind = match view.dtype() {
+                    safetensors::Dtype::F32 => Kind::Float,
+                    safetensors::Dtype::F16 => Kind::Half,
+                    safetensors::Dtype::BF16 => Kind::BFloat16,
+                    safetensors::Dtype::F64 => Kind::Double,
+                    d => return Err(mismatch(format!("{name} is stored as {d:?}"))),
+                };
+                let t = Tensor::f_from_data_size(view.data(), &shape, kind)?.to_kind(Kind::Float);
+                var.copy_(&t);
+                loaded.push(name.clone());
+            }
+            Ok(())
+        })?;
+        if how == Strictness::Strict {
+            // torchvision's batch norms count batches; nothing here uses the count.
+            let extra: Vec<String> = st
+                .names()
+                .into_iter()
+                .filter(|n| !vars.contains_key(*n) && !n.ends_with("num_batches_tracked"))
+                .map(str::to_owned)
+                .collect();
+            if !extra.is_empty() {
+                return Err(mismatch(format!("the file has weights the network lacks: {}", extra.join(", "))));
+            }
+        }
+        Ok(loaded)
+    }
+
+    /// Writes the model file (through a temporary file and a rename).
+    pub fn save(&self, path: &Path) -> Result<(), ModelError> {
+        let fail = |reason: String| ModelError::Write { path: path.to_owned(), reason };
+        let vars = self.vs.variables();
+        let mut tensors = Vec::with_capacity(vars.len());
+        for (name, t) in &vars {
+            let t = t.to_device(Device::Cpu).to_kind(Kind::Float).contiguous();
+            let numel = t.numel();
+            let mut data = vec![0u8; numel * 4];
+            t.copy_data_u8(&mut data, numel);
+            tensors.push((
+                name.clone(),
+                Bytes { shape: t.size().iter().map(|&d| d as usize).collect(), data: Cow::Owned(data) },
+            ));
+        }
+        let meta = serde_json::to_string(&self.meta).map_err(|e| fail(e.to_string()))?;
+        let info = Some(HashMap::from([(META_KEY.to_string(), meta)]));
+        let bytes = safetensors::serialize(tensors, info).map_err(|e| fail(e.to_string()))?;
+        let tmp = path.with_file_name(format!(".{}.tmp", path.file_name().unwrap_or_default().to_string_lossy()));
+        std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path)).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            fail(e.to_string())
+        })
+    }
+
+    /// Number of trainable parameters.
+    pub fn parameters(&self) -> usize {
+        self.vs.trainable_variables().iter().map(|t| t.numel()).sum()
+    }
+}
+
+/// How weights must match when loading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strictness {
+    /// Every weight present with its shape, nothing extra.
+    Strict,
+    /// Whatever matches by name and shape (transfer learning).
+    Transfer,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn meta() -> ModelMeta {
+        ModelMeta {
+            format: FORMAT_VERSION,
+            arch: Arch::named("resnet-small").unwrap(),
+            bands: vec![1, 2, 3],
+            gsd_m: 0.6,
+            patch: 32,
+            mean: vec![100.0; 3],
+            std: vec![50.0; 3],
+            classes: vec!["background".into(), "tree".into()],
+            positive: 1,
+            score_threshold: 0.5,
+            suppression_m: 3.0,
+            training: serde_json::Value::Null,
+        }
+    }
+
+    #[test]
+    fn save_and_load_give_identical_outputs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.safetensors");
+        let m = Model::new(meta(), Device::Cpu).unwrap();
+        m.save(&path).unwrap();
+        let back = Model::load(&path, Device::Cpu).unwrap();
+        assert_eq!(back.meta, m.meta);
+        let x = Tensor::randn([3, 3, 32, 32], (Kind::Float, Device::Cpu));
+        let a = m.net.forward(&x, false);
+        let b = back.net.forward(&x, false);
+        assert_eq!(f64::try_from((a - b).abs().max()).unwrap(), 0.0);
+    }
+
+    #[test]
+    fn corrupt_and_mismatched_files_are_refused_with_reasons() {
+        let dir = tempfile::tempdir().unwrap();
+        let junk = dir.path().join("junk.safetensors");
+        std::fs::write(&junk, b"not a model").unwrap();
+        let e = Model::load(&junk, Device::Cpu).unwrap_err().to_string();
+        assert!(e.contains("junk.safetensors: not a model file"), "{e}");
+
+        // A file whose metadata claims another architecture than its weights.
+        let path = dir.path().join("other.safetensors");
+        Model::new(meta(), Device::Cpu).unwrap().save(&path).unwrap();
+        let mut wrong = Model::new(meta(), Device::Cpu).unwrap();
+        wrong.meta.arch = Arch::named("resnet18").unwrap();
+        let mut fresh = Model::new(wrong.meta.clone(), Device::Cpu).unwrap();
+        let e = fresh.load_weights_file(&path, Strictness::Strict).unwrap_err().to_string();
+        assert!(e.contains("do not match the resnet") && e.contains("in the file, [64] in the network"), "{e}");
+
+        // Transfer to other bands and classes: all but the first layer and the head.
+        let mut other = meta();
+        other.bands = vec![1, 2, 3, 4];
+        other.mean = vec![100.0; 4];
+        other.std = vec![50.0; 4];
+        other.classes.push("shrub".into());
+        let mut target = Model::new(other, Device::Cpu).unwrap();
+        let loaded = target.load_weights_file(&path, Strictness::Transfer).unwrap();
+        assert!(loaded.contains(&"bn1.weight".to_string()) && loaded.contains(&"layer3.1.conv2.weight".to_string()));
+        assert!(!loaded.iter().any(|n| n == "conv1.weight" || n.starts_with("fc.")), "{loaded:?}");
+    }
+}

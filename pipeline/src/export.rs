@@ -1,0 +1,327 @@
+//! Detections as files a GIS opens: RFC 7946 GeoJSON (WGS84, lon/lat), the
+//! raster's own CRS on request, and GeoPackage or Shapefile through OGR.
+//! Every file is written to a temporary name and renamed, so an interrupted
+//! run never leaves half a file.
+
+use crate::coords::{PixelBox, PixelPoint};
+use crate::detect::RasterDetections;
+use crate::error::{Error, Result};
+use crate::georef::Georef;
+use gdal::spatial_ref::SpatialRef;
+use gdal::vector::{Geometry, LayerAccess, LayerOptions, OGRFieldType, OGRwkbGeometryType};
+use gdal::DriverManager;
+use serde_json::{json, Map, Value};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Which coordinates the files carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OutputCrs {
+    /// WGS84 longitude, latitude (RFC 7946).
+    #[default]
+    Wgs84,
+    /// The raster's own CRS.
+    Native,
+}
+
+/// The CRS of a set of features.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FeatureCrs {
+    /// WGS84 lon/lat.
+    Wgs84,
+    /// A raster's CRS, as WKT, with its EPSG code when it has one.
+    Native {
+        /// WKT.
+        wkt: String,
+        /// EPSG code.
+        epsg: Option<u32>,
+    },
+    /// No georeferencing: x is the pixel column, y the negated row, which is
+    /// where QGIS draws a raster without georeferencing.
+    Pixel,
+}
+
+/// One detection ready to write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutFeature {
+    /// Closed exterior ring, counterclockwise.
+    pub ring: Vec<[f64; 2]>,
+    /// Classifier score.
+    pub score: f64,
+    /// Class name.
+    pub class: String,
+    /// The raster it came from.
+    pub source: String,
+    /// Footprint in the raster's pixels: x0, y0, x1, y1.
+    pub bbox: [f64; 4],
+}
+
+/// Detections of one raster, or of several, in one CRS.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureSet {
+    /// Their CRS.
+    pub crs: FeatureCrs,
+    /// The features, best first within each raster.
+    pub features: Vec<OutFeature>,
+}
+
+fn round(v: f64, decimals: i32) -> f64 {
+    let f = 10f64.powi(decimals);
+    (v * f).round() / f
+}
+
+/// Makes a ring counterclockwise (positive area in a y-up frame) and closed.
+fn counterclockwise(mut ring: Vec<[f64; 2]>) -> Vec<[f64; 2]> {
+    let area: f64 = ring.iter().zip(ring.iter().cycle().skip(1)).map(|(a, b)| a[0] * b[1] - b[0] * a[1]).sum();
+    if area < 0.0 {
+        ring.reverse();
+    }
+    ring.push(ring[0]);
+    ring
+}
+
+/// The features of one raster's detections.
+pub fn features(r: &RasterDetections, class: &str, crs: OutputCrs) -> Result<FeatureSet> {
+    let georef = Georef::from_info(&r.info)?;
+    let source = r.info.path.to_string_lossy().into_owned();
+    let (set_crs, decimals) = match (crs, georef.is_georeferenced(), &r.info.crs) {
+        (OutputCrs::Wgs84, true, _) => (FeatureCrs::Wgs84, 7),
+        (OutputCrs::Native, true, Some(c)) => (FeatureCrs::Native { wkt: c.wkt.clone(), epsg: c.epsg }, 3),
+        _ => (FeatureCrs::Pixel, 3),
+    };
+    let corners =
+        |b: &PixelBox| [(b.x0, b.y0), (b.x1, b.y0), (b.x1, b.y1), (b.x0, b.y1)].map(|(x, y)| PixelPoint { x, y });
+    let mut out = Vec::with_capacity(r.detections.len());
+    for d in &r.detections {
+        let pts = corners(&d.footprint);
+        let ring: Vec<[f64; 2]> = match set_crs {
+            FeatureCrs::Wgs84 => georef.pixel_to_wgs84(&pts)?.into_iter().map(|p| [p.lon, p.lat]).collect(),
+            FeatureCrs::Native { .. } => pts.iter().map(|&p| georef.pixel_to_map(p)).map(|m| [m.x, m.y]).collect(),
+            FeatureCrs::Pixel => pts.iter().map(|p| [p.x, -p.y]).collect(),
+        };
+        let ring = counterclockwise(ring.into_iter().map(|[x, y]| [round(x, decimals), round(y, decimals)]).collect());
+        let b = &d.footprint;
+        out.push(OutFeature {
+            ring,
+            score: round(d.score as f64, 6),
+            class: class.to_owned(),
+            source: source.clone(),
+            bbox: [b.x0, b.y0, b.x1, b.y1].map(|v| round(v, 3)),
+        });
+    }
+    Ok(FeatureSet { crs: set_crs, features: out })
+}
+
+/// The GeoJSON text of a feature set: one feature per line, so large files
+/// stream through line-based tools and diff well.
+pub fn geojson(set: &FeatureSet) -> String {
+    let mut s = String::from("{\"type\":\"FeatureCollection\",");
+    match &set.crs {
+        FeatureCrs::Wgs84 => {}
+        FeatureCrs::Native { epsg: Some(code), .. } => s.push_str(&format!(
+            "\"crs\":{{\"type\":\"name\",\"properties\":{{\"name\":\"urn:ogc:def:crs:EPSG::{code}\"}}}},"
+        )),
+        FeatureCrs::Native { wkt, .. } => {
+            s.push_str(&format!("\"crs\":{{\"type\":\"wkt\",\"properties\":{{\"wkt\":{}}}}},", json!(wkt)))
+        }
+        FeatureCrs::Pixel => {
+            s.push_str("\"rsdetect:coordinates\":\"pixel: x = column, y = -row (not georeferenced)\",")
+        }
+    }
+    s.push_str("\"features\":[");
+    for (i, f) in set.features.iter().enumerate() {
+        s.push_str(if i == 0 { "\n" } else { ",\n" });
+        let mut props = Map::new();
+        props.insert("score".into(), json!(f.score));
+        props.insert("class".into(), json!(f.class));
+        props.insert("source".into(), json!(f.source));
+        props.insert("bbox".into(), json!(f.bbox));
+        let feature =
+            json!({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [f.ring]}, "properties": props});
+        s.push_str(&feature.to_string());
+    }
+    s.push_str("\n]}\n");
+    s
+}
+
+/// Reads a feature set back from a GeoJSON file this module wrote.
+pub fn read_geojson(path: &Path) -> Result<FeatureSet> {
+    let bad = |reason: String| Error::Output { path: path.to_owned(), reason };
+    let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+    let v: Value =
+        serde_json::from_str(&text).map_err(|e| bad(format!("not valid JSON ({e}); delete it to redo that input")))?;
+    let crs = if v.get("rsdetect:coordinates").is_some() {
+        FeatureCrs::Pixel
+    } else if let Some(name) = v.pointer("/crs/properties/name").and_then(Value::as_str) {
+        let epsg = name.rsplit(':').next().and_then(|c| c.parse().ok());
+        let wkt = epsg.and_then(|c| SpatialRef::from_epsg(c).ok()).and_then(|s| s.to_wkt().ok()).unwrap_or_default();
+        FeatureCrs::Native { wkt, epsg }
+    } else if let Some(wkt) = v.pointer("/crs/properties/wkt").and_then(Value::as_str) {
+        FeatureCrs::Native { wkt: wkt.to_owned(), epsg: None }
+    } else {
+        FeatureCrs::Wgs84
+    };
+    let mut features = Vec::new();
+    for f in v["features"].as_array().ok_or_else(|| bad("no features array".into()))? {
+        let p = &f["properties"];
+        let ring = f
+            .pointer("/geometry/coordinates/0")
+            .and_then(Value::as_array)
+            .ok_or_else(|| bad("a feature without a polygon".into()))?;
+        features.push(OutFeature {
+            ring: ring.iter().map(|c| [c[0].as_f64().unwrap_or(f64::NAN), c[1].as_f64().unwrap_or(f64::NAN)]).collect(),
+            score: p["score"].as_f64().unwrap_or(f64::NAN),
+            class: p["class"].as_str().unwrap_or_default().to_owned(),
+            source: p["source"].as_str().unwrap_or_default().to_owned(),
+            bbox: [0, 1, 2, 3].map(|i| p["bbox"][i].as_f64().unwrap_or(f64::NAN)),
+        });
+    }
+    Ok(FeatureSet { crs, features })
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and
+/// a rename, so readers see the old file or the whole new one.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let fail = |e: std::io::Error| Error::Output { path: path.to_owned(), reason: e.to_string() };
+    let tmp = temp_name(path);
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(fail)
+}
+
+/// A hidden sibling name for a file being written.
+pub fn temp_name(path: &Path) -> PathBuf {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+}
+
+/// OGR formats offered besides GeoJSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OgrFormat {
+    /// GeoPackage (.gpkg).
+    Gpkg,
+    /// ESRI Shapefile (.shp and companions).
+    Shp,
+}
+
+impl OgrFormat {
+    /// The file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            OgrFormat::Gpkg => "gpkg",
+            OgrFormat::Shp => "shp",
+        }
+    }
+}
+
+/// Writes a feature set with OGR (fields score, class, source, bbox_x0 ..
+/// bbox_y1), through a temporary folder and renames.
+pub fn write_ogr(path: &Path, format: OgrFormat, set: &FeatureSet) -> Result<()> {
+    let fail = |e: gdal::errors::GdalError| Error::Output { path: path.to_owned(), reason: e.to_string() };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let stage =
+        dir.join(format!(".{}.{}.tmp", path.file_name().unwrap_or_default().to_string_lossy(), std::process::id()));
+    std::fs::create_dir_all(&stage).map_err(|e| Error::Output { path: stage.clone(), reason: e.to_string() })?;
+    let staged = stage.join(path.file_name().unwrap_or_default());
+    let written = (|| -> Result<()> {
+        let driver = DriverManager::get_driver_by_name(match format {
+            OgrFormat::Gpkg => "GPKG",
+            OgrFormat::Shp => "ESRI Shapefile",
+        })
+        .map_err(fail)?;
+        let mut ds = driver.create_vector_only(&staged).map_err(fail)?;
+        let srs = match &set.crs {
+            FeatureCrs::Wgs84 => Some(crate::georef::wgs84()?),
+            FeatureCrs::Native { wkt, .. } => Some(SpatialRef::from_wkt(wkt).map_err(fail)?),
+            FeatureCrs::Pixel => None,
+        };
+        let name = path.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+        let mut tx = ds.start_transaction().map_err(fail)?;
+        let layer = tx
+            .create_layer(LayerOptions {
+                name: &name,
+                srs: srs.as_ref(),
+                ty: OGRwkbGeometryType::wkbPolygon,
+                options: None,
+            })
+            .map_err(fail)?;
+        let fields = [
+            ("score", OGRFieldType::OFTReal),
+            ("class", OGRFieldType::OFTString),
+            ("source", OGRFieldType::OFTString),
+            ("bbox_x0", OGRFieldType::OFTReal),
+            ("bbox_y0", OGRFieldType::OFTReal),
+            ("bbox_x1", OGRFieldType::OFTReal),
+            ("bbox_y1", OGRFieldType::OFTReal),
+        ];
+        layer.create_defn_fields(&fields).map_err(fail)?;
+        for f in &set.features {
+            let wkt =
+                format!("POLYGON(({}))", f.ring.iter().map(|[x, y]| format!("{x} {y}")).collect::<Vec<_>>().join(","));
+            let geometry = Geometry::from_wkt(&wkt).map_err(fail)?;
+            let mut feature = gdal::vector::Feature::new(layer.defn()).map_err(fail)?;
+            feature.set_geometry(geometry).map_err(fail)?;
+            feature.set_field_double(0, f.score).map_err(fail)?;
+            feature.set_field_string(1, &f.class).map_err(fail)?;
+            feature.set_field_string(2, &f.source).map_err(fail)?;
+            for (i, v) in f.bbox.iter().enumerate() {
+                feature.set_field_double(3 + i, *v).map_err(fail)?;
+            }
+            feature.create(&layer).map_err(fail)?;
+        }
+        tx.commit().map_err(fail)?;
+        Ok(())
+    })();
+    let moved = written.and_then(|()| {
+        for entry in
+            std::fs::read_dir(&stage).map_err(|e| Error::Output { path: stage.clone(), reason: e.to_string() })?
+        {
+            let from = entry.map_err(|e| Error::Output { path: stage.clone(), reason: e.to_string() })?.path();
+            let to = dir.join(from.file_name().unwrap_or_default());
+            std::fs::rename(&from, &to).map_err(|e| Error::Output { path: to.clone(), reason: e.to_string() })?;
+        }
+        Ok(())
+    });
+    let _ = std::fs::remove_dir_all(&stage);
+    moved
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rings_are_closed_and_counterclockwise() {
+        let r = counterclockwise(vec![[0.0, 0.0], [0.0, 1.0], [1.0, 1.0], [1.0, 0.0]]);
+        assert_eq!(r, vec![[1.0, 0.0], [1.0, 1.0], [0.0, 1.0], [0.0, 0.0], [1.0, 0.0]]);
+    }
+
+    #[test]
+    fn geojson_round_trips() {
+        let set = FeatureSet {
+            crs: FeatureCrs::Wgs84,
+            features: vec![OutFeature {
+                ring: vec![[1.0, 2.0], [1.5, 2.0], [1.5, 2.5], [1.0, 2.0]],
+                score: 0.75,
+                class: "shrub".into(),
+                source: "a.tif".into(),
+                bbox: [1.0, 2.0, 3.0, 4.0],
+            }],
+        };
+        let text = geojson(&set);
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.geojson");
+        write_atomic(&p, text.as_bytes()).unwrap();
+        let back = read_geojson(&p).unwrap();
+        assert_eq!(back, set);
+        assert_eq!(geojson(&back), text);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file left");
+    }
+}

@@ -1,0 +1,221 @@
+//! The detect configuration: a TOML file (configs/*.toml) merged with flags,
+//! validated once. Unknown keys are errors, and every default not given by
+//! the file is derived here from the model, nowhere else.
+
+use anyhow::{bail, Context, Result};
+use pipeline::candidates::sliding::EdgePolicy;
+use pipeline::candidates::threshold::Threshold;
+use pipeline::classify::PatchSpec;
+use pipeline::detect::{CandidateSource, DetectOptions, Preprocess, Sliding};
+use pipeline::Resampling;
+use serde::Deserialize;
+use std::path::Path;
+
+/// The TOML file as written by the user.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// How candidates are chosen.
+    #[serde(default)]
+    pub mode: Option<Mode>,
+    /// Tile core side in pixels at the model's resolution.
+    #[serde(default)]
+    pub tile: Option<usize>,
+    /// Patches per classifier call.
+    #[serde(default)]
+    pub batch: Option<usize>,
+    /// Overrides the model's score threshold.
+    #[serde(default)]
+    pub score_threshold: Option<f32>,
+    /// Overrides the model's suppression distance, metres.
+    #[serde(default)]
+    pub suppression_m: Option<f64>,
+    /// How rasters are resampled to the model's resolution.
+    #[serde(default)]
+    pub resampling: Option<Resampling>,
+    /// Preprocessing settings.
+    #[serde(default)]
+    pub candidates: CandidatesConfig,
+    /// Sliding window settings.
+    #[serde(default)]
+    pub sliding: SlidingConfig,
+}
+
+/// `mode = "candidates" | "sliding"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Classify only blobs found by preprocessing (fast).
+    Candidates,
+    /// Classify every window of a grid (thorough).
+    Sliding,
+}
+
+/// `[candidates]`: preprocessing as in Guirado et al. 2017.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CandidatesConfig {
+    /// Bands making the panchromatic band (default 1, 2, 3).
+    pub bands: Option<Vec<usize>>,
+    /// Their weights (default luma: 0.299, 0.587, 0.114).
+    pub weights: Option<Vec<f32>>,
+    /// A number, or "otsu" (default 100).
+    pub threshold: Option<Threshold>,
+    /// Objects darker than the threshold (default true).
+    pub darker: Option<bool>,
+    /// Opening radius in pixels (default 1).
+    pub open_radius: Option<u8>,
+    /// Smallest blob in m² (default 1).
+    pub min_area_m2: Option<f64>,
+    /// Largest blob in m² (default 1000).
+    pub max_area_m2: Option<f64>,
+}
+
+/// `[sliding]`: window size and stride, in pixels or metres.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SlidingConfig {
+    /// Window side in pixels (default: the model's patch).
+    pub size_px: Option<usize>,
+    /// Window side in metres.
+    pub size_m: Option<f64>,
+    /// Stride in pixels (default: a quarter window).
+    pub stride_px: Option<usize>,
+    /// Stride in metres.
+    pub stride_m: Option<f64>,
+    /// Edge rule: "cover" (default), "fit" or "guirado2017".
+    pub edge: Option<EdgePolicy>,
+}
+
+impl Config {
+    /// Reads and checks a TOML file.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("{}: cannot read the config", path.display()))?;
+        toml::from_str(&text)
+            .with_context(|| format!("{}: invalid config (see configs/default.toml for every key)", path.display()))
+    }
+
+    /// The validated options for a model, with every default filled in.
+    pub fn resolve(&self, spec: &PatchSpec) -> Result<DetectOptions> {
+        let model_m = spec.gsd_m.unwrap_or(1.0);
+        let px = |m: f64| ((m / model_m).round() as usize).max(1);
+        let source = match self.mode.unwrap_or(Mode::Sliding) {
+            Mode::Candidates => {
+                let c = &self.candidates;
+                let bands = c.bands.clone().unwrap_or_else(|| vec![1, 2, 3]);
+                let weights = match &c.weights {
+                    Some(w) => w.clone(),
+                    None if bands.len() == 3 => pipeline::candidates::panchromatic::LUMA_WEIGHTS.to_vec(),
+                    None => vec![1.0 / bands.len() as f32; bands.len()],
+                };
+                if weights.len() != bands.len() {
+                    bail!(
+                        "[candidates] has {} weights for {} bands: give one weight per band",
+                        weights.len(),
+                        bands.len()
+                    );
+                }
+                let (min_area_m2, max_area_m2) = (c.min_area_m2.unwrap_or(1.0), c.max_area_m2.unwrap_or(1000.0));
+                if !(min_area_m2 >= 0.0 && max_area_m2 > min_area_m2) {
+                    bail!("[candidates] needs 0 <= min_area_m2 < max_area_m2, got {min_area_m2} and {max_area_m2}");
+                }
+                CandidateSource::Preprocess(Preprocess {
+                    bands,
+                    weights,
+                    threshold: c.threshold.unwrap_or_default(),
+                    darker: c.darker.unwrap_or(true),
+                    open_radius: c.open_radius.unwrap_or(1),
+                    min_area_m2,
+                    max_area_m2,
+                })
+            }
+            Mode::Sliding => {
+                let s = &self.sliding;
+                if s.size_px.is_some() && s.size_m.is_some() || s.stride_px.is_some() && s.stride_m.is_some() {
+                    bail!("[sliding] give the size and the stride in pixels or in metres, not both");
+                }
+                let size = s.size_px.or(s.size_m.map(px)).unwrap_or(spec.patch);
+                let stride = s.stride_px.or(s.stride_m.map(px)).unwrap_or((size / 4).max(1));
+                if size == 0 || stride == 0 {
+                    bail!("[sliding] size and stride must be at least one pixel");
+                }
+                CandidateSource::Sliding(Sliding { size, stride, edge: s.edge.unwrap_or_default() })
+            }
+        };
+        let score_threshold = self.score_threshold.unwrap_or(spec.score_threshold);
+        if !(0.0..=1.0).contains(&score_threshold) {
+            bail!("score_threshold must lie between 0 and 1, got {score_threshold}");
+        }
+        let tile = self.tile.unwrap_or(1024);
+        let batch = self.batch.unwrap_or(64);
+        if tile < 16 || batch == 0 {
+            bail!("tile must be at least 16 pixels and batch at least 1");
+        }
+        Ok(DetectOptions {
+            source,
+            tile,
+            batch,
+            score_threshold,
+            suppression_m: self.suppression_m.unwrap_or(spec.suppression_m),
+            input_gsd_m: None,
+            resampling: self.resampling.unwrap_or_default(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> PatchSpec {
+        PatchSpec {
+            bands: vec![1, 2, 3],
+            patch: 32,
+            gsd_m: Some(0.6),
+            classes: vec!["background".into(), "tree".into()],
+            positive: 1,
+            score_threshold: 0.7,
+            suppression_m: 3.0,
+        }
+    }
+
+    #[test]
+    fn shipped_configs_parse_and_resolve() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs");
+        for entry in std::fs::read_dir(root).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                let c = Config::load(&path).unwrap();
+                c.resolve(&spec()).unwrap_or_else(|e| panic!("{}: {e:#}", path.display()));
+            }
+        }
+    }
+
+    #[test]
+    fn defaults_come_from_the_model() {
+        let o = Config::default().resolve(&spec()).unwrap();
+        assert_eq!(o.score_threshold, 0.7);
+        assert_eq!(o.suppression_m, 3.0);
+        assert_eq!(o.source, CandidateSource::Sliding(Sliding { size: 32, stride: 8, edge: EdgePolicy::Cover }));
+    }
+
+    #[test]
+    fn metres_become_pixels_at_the_model_resolution() {
+        let c: Config = toml::from_str("mode = \"sliding\"\n[sliding]\nsize_m = 19.2\nstride_m = 1.2\n").unwrap();
+        let o = c.resolve(&spec()).unwrap();
+        assert_eq!(o.source, CandidateSource::Sliding(Sliding { size: 32, stride: 2, edge: EdgePolicy::Cover }));
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_refused() {
+        let e = toml::from_str::<Config>("tiles = 5").unwrap_err().to_string();
+        assert!(e.contains("unknown field `tiles`"), "{e}");
+        let e = toml::from_str::<Config>("[sliding]\nedge = \"wrap\"").unwrap_err().to_string();
+        assert!(e.contains("wrap"), "{e}");
+        let c: Config = toml::from_str("score_threshold = 1.5").unwrap();
+        assert!(c.resolve(&spec()).is_err());
+        let c: Config = toml::from_str("mode = \"candidates\"\n[candidates]\nweights = [1.0]").unwrap();
+        assert!(c.resolve(&spec()).unwrap_err().to_string().contains("one weight per band"));
+    }
+}
