@@ -187,6 +187,7 @@ mod tests {
 
     #[test]
     fn torchvision_parameter_count_and_names() {
+        let _rng = crate::rng_lock();
         let vs = nn::VarStore::new(Device::Cpu);
         let _ = googlenet(&vs.root(), &GoogLeNetConfig::standard(false), 3, 1000);
         let n: i64 = vs.trainable_variables().iter().map(|t| t.numel() as i64).sum();
@@ -209,6 +210,7 @@ mod tests {
 
     #[test]
     fn aux_heads_run_in_training_only() {
+        let _rng = crate::rng_lock();
         let vs = nn::VarStore::new(Device::Cpu);
         let net = googlenet(&vs.root(), &GoogLeNetConfig { width: 0.25, aux_logits: true }, 4, 2);
         let x = Tensor::zeros([2, 4, 64, 64], (Kind::Float, Device::Cpu));

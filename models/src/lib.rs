@@ -7,7 +7,19 @@ pub mod device;
 pub mod googlenet;
 pub mod model_file;
 pub mod resnet;
+pub mod train;
 
 pub use classifier::{Classifier, ClassifierError};
 pub use device::{devices, resolve, DeviceChoice, DeviceError, Devices};
 pub use model_file::{Arch, Model, ModelError, ModelMeta, Strictness};
+
+/// Tests that draw from libtorch's global random generator take this lock,
+/// so a test asserting reproducibility is not disturbed by another thread.
+#[cfg(test)]
+pub(crate) static TORCH_RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Takes [`TORCH_RNG`], whatever a panicking test left behind.
+#[cfg(test)]
+pub(crate) fn rng_lock() -> std::sync::MutexGuard<'static, ()> {
+    TORCH_RNG.lock().unwrap_or_else(|e| e.into_inner())
+}

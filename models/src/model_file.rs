@@ -398,6 +398,7 @@ mod tests {
 
     #[test]
     fn save_and_load_give_identical_outputs() {
+        let _rng = crate::rng_lock();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("m.safetensors");
         let m = Model::new(meta(), Device::Cpu).unwrap();
@@ -412,6 +413,7 @@ mod tests {
 
     #[test]
     fn corrupt_and_mismatched_files_are_refused_with_reasons() {
+        let _rng = crate::rng_lock();
         let dir = tempfile::tempdir().unwrap();
         let junk = dir.path().join("junk.safetensors");
         std::fs::write(&junk, b"not a model").unwrap();

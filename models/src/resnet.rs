@@ -173,6 +173,7 @@ mod tests {
 
     #[test]
     fn torchvision_parameter_counts() {
+        let _rng = crate::rng_lock();
         for (c, expected) in [
             (ResNetConfig::resnet18(), 11_689_512),
             (ResNetConfig::resnet34(), 21_797_672),
@@ -186,6 +187,7 @@ mod tests {
 
     #[test]
     fn torchvision_names() {
+        let _rng = crate::rng_lock();
         let vs = nn::VarStore::new(Device::Cpu);
         let _ = resnet(&vs.root(), &ResNetConfig::resnet18(), 3, 1000);
         let names = vs.variables();
@@ -203,6 +205,7 @@ mod tests {
 
     #[test]
     fn small_networks_take_any_bands_and_sizes() {
+        let _rng = crate::rng_lock();
         let vs = nn::VarStore::new(Device::Cpu);
         let c = ResNetConfig { block: Block::Basic, layers: vec![1, 1, 1], width: 16, stem: Stem::Small };
         let net = resnet(&vs.root(), &c, 4, 2);

@@ -101,6 +101,14 @@ pub enum Error {
         /// What went wrong.
         reason: String,
     },
+    /// A label file that cannot be used.
+    #[error("{path}: {reason}")]
+    Labels {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
     /// A tiling grid with impossible parameters.
     #[error("bad tiling grid: {0}")]
     Grid(String),

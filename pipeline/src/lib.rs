@@ -5,12 +5,15 @@
 pub mod candidates;
 pub mod classify;
 pub mod coords;
+pub mod dataset;
 pub mod detect;
 pub mod error;
+pub mod evaluate;
 pub mod export;
 pub mod georef;
 pub mod grid;
 pub mod inputs;
+pub mod labels;
 pub mod merge;
 pub mod patches;
 pub mod quicklook;

@@ -1,0 +1,130 @@
+//! Training patches cut from a raster around its labels, at the model's
+//! ground sample distance: one positive centred on each object, negatives
+//! away from every object, half anywhere and half near misses in a ring
+//! around objects (they teach the network to score centres, not edges).
+
+use crate::coords::PixelPoint;
+use crate::error::{Error, Result};
+use crate::labels::PixelLabel;
+use crate::patches::extract;
+use crate::raster::{Gsd, Raster};
+use crate::resample::Resampling;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use std::path::Path;
+
+/// Views larger than this many pixels are refused for training: cut them
+/// into tiles first (gdal_retile.py).
+const MAX_TRAIN_PIXELS: usize = 64 << 20;
+
+/// How patches are sampled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sampling {
+    /// Bands, 1-based, in channel order.
+    pub bands: Vec<usize>,
+    /// Patch side in pixels.
+    pub patch: usize,
+    /// The model's ground sample distance, metres.
+    pub gsd_m: f64,
+    /// Negatives per positive.
+    pub negatives_per_positive: f64,
+    /// Negatives lie at least this far from every object, metres.
+    pub negative_distance_m: f64,
+    /// Ground sample distance of rasters without one, metres.
+    pub input_gsd_m: Option<f64>,
+    /// Seed: the same seed cuts the same patches.
+    pub seed: u64,
+}
+
+/// Patches and their classes (1: object, 0: background).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Patches {
+    /// Bands per patch.
+    pub bands: usize,
+    /// Patch side.
+    pub patch: usize,
+    /// Raw values, channels first, patch after patch.
+    pub data: Vec<f32>,
+    /// One class per patch.
+    pub labels: Vec<u8>,
+}
+
+impl Patches {
+    /// Number of patches.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// Appends another set of the same shape.
+    pub fn extend(&mut self, other: Patches) {
+        if self.labels.is_empty() {
+            self.bands = other.bands;
+            self.patch = other.patch;
+        }
+        self.data.extend(other.data);
+        self.labels.extend(other.labels);
+    }
+}
+
+/// Cuts the patches of one raster. `labels` are in the raster's own pixels.
+pub fn sample(path: &Path, labels: &[PixelLabel], s: &Sampling, index: u64) -> Result<Patches> {
+    let raster = Raster::open(path)?;
+    raster.check_bands(&s.bands, "model")?;
+    let declared = s.input_gsd_m.map(|g| Gsd { x: g, y: g });
+    let resample = raster.info().gsd_m.or(declared).is_some_and(|g| (g.mean() / s.gsd_m - 1.0).abs() > 0.01);
+    let view = if resample {
+        raster.resampled(s.gsd_m, declared.filter(|_| raster.info().gsd_m.is_none()), Resampling::Average)?
+    } else {
+        Raster::open(path)?
+    };
+    let (w, h) = view.size();
+    if w * h > MAX_TRAIN_PIXELS {
+        return Err(Error::Grid(format!(
+            "{}: {w}x{h} px is too large to train on whole; cut it with gdal_retile.py -ps 2048 2048",
+            path.display()
+        )));
+    }
+    let to_view =
+        |p: PixelPoint| if resample { view.georef().map_to_pixel(raster.georef().pixel_to_map(p)) } else { p };
+    let centres: Vec<PixelPoint> = labels.iter().map(|l| to_view(l.centre)).collect();
+    let data = view.read_window::<f32>(view.full_window(), &s.bands)?;
+    let positions: Vec<usize> = (0..s.bands.len()).collect();
+    let half = s.patch as f64 / 2.0;
+    let mut out = Patches { bands: s.bands.len(), patch: s.patch, ..Patches::default() };
+    let cut = |c: PixelPoint, class: u8, out: &mut Patches| {
+        let (x0, y0) = ((c.x - half).round() as isize, (c.y - half).round() as isize);
+        extract(&data, &positions, x0, y0, s.patch, s.patch, &mut out.data);
+        out.labels.push(class);
+    };
+    for c in &centres {
+        cut(*c, 1, &mut out);
+    }
+    let min_d = s.negative_distance_m / s.gsd_m;
+    let far = |p: &PixelPoint| centres.iter().all(|c| (c.x - p.x).hypot(c.y - p.y) >= min_d);
+    let wanted =
+        if centres.is_empty() { 16 } else { (centres.len() as f64 * s.negatives_per_positive).round() as usize };
+    let mut rng = StdRng::seed_from_u64(s.seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let mut made = 0;
+    for attempt in 0..wanted * 50 {
+        if made == wanted {
+            break;
+        }
+        let p = if attempt % 2 == 0 || centres.is_empty() {
+            PixelPoint { x: rng.random_range(0.0..w as f64), y: rng.random_range(0.0..h as f64) }
+        } else {
+            let c = centres[rng.random_range(0..centres.len())];
+            let (r, a) = (rng.random_range(min_d..2.0 * min_d), rng.random_range(0.0..std::f64::consts::TAU));
+            PixelPoint { x: c.x + r * a.cos(), y: c.y + r * a.sin() }
+        };
+        if p.x >= 0.0 && p.y >= 0.0 && p.x < w as f64 && p.y < h as f64 && far(&p) {
+            cut(p, 0, &mut out);
+            made += 1;
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,279 @@
+//! Labels as GIS users keep them: GeoJSON, Shapefile or GeoPackage (points,
+//! boxes or polygons, any CRS) read through OGR, and CSV in pixel
+//! coordinates. Georeferenced labels pair with rasters by location: one file
+//! for a whole area or one per image, whatever their names.
+
+use crate::coords::{LonLat, MapPoint, PixelBox, PixelPoint};
+use crate::error::{Error, Result};
+use crate::raster::Raster;
+use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform, SpatialRef};
+use gdal::vector::LayerAccess;
+use geo::{BoundingRect, Centroid};
+use std::path::{Path, PathBuf};
+
+/// One labelled object in its file's coordinates.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Label {
+    /// Its centre (a point label's position, a polygon's centroid).
+    pub centre: MapPoint,
+    /// Its extent, for boxes and polygons.
+    pub extent: Option<(MapPoint, MapPoint)>,
+}
+
+/// Where a label file's coordinates live.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LabelCoords {
+    /// A CRS, as WKT (`None`: the file states none; assumed to be the raster's).
+    Map(Option<String>),
+    /// Pixels of the raster named in each row, or of the raster whose file
+    /// stem equals the CSV's.
+    Pixel,
+}
+
+/// A label file as read.
+#[derive(Debug, Clone)]
+pub struct LabelFile {
+    /// The file.
+    pub path: PathBuf,
+    /// Its coordinates.
+    pub coords: LabelCoords,
+    /// Its labels.
+    pub labels: Vec<Label>,
+    /// For CSVs with an image column: the image file name of each label.
+    pub images: Vec<Option<String>>,
+    /// WGS84 position of each label (georeferenced files only), to find the
+    /// rasters a label falls in without reprojecting every file for each.
+    lonlat: Vec<LonLat>,
+}
+
+/// A label in a raster's pixel grid.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PixelLabel {
+    /// Centre.
+    pub centre: PixelPoint,
+    /// Extent, for boxes and polygons.
+    pub bbox: Option<PixelBox>,
+}
+
+fn bad(path: &Path, reason: impl Into<String>) -> Error {
+    Error::Labels { path: path.to_owned(), reason: reason.into() }
+}
+
+/// Reads a label file: `.csv` as pixel coordinates, anything else through OGR.
+pub fn read_labels(path: &Path) -> Result<LabelFile> {
+    if !path.exists() {
+        return Err(Error::NotFound { path: path.to_owned() });
+    }
+    let is_csv = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    if is_csv {
+        read_csv(path)
+    } else {
+        read_ogr(path)
+    }
+}
+
+/// CSV columns: `x,y` (pixel indices: the label is the pixel's centre) or
+/// `xmin,ymin,xmax,ymax` (pixel edges), with an optional `image_path` column
+/// naming the raster file. Column order does not matter.
+fn read_csv(path: &Path) -> Result<LabelFile> {
+    let text = std::fs::read_to_string(path).map_err(|e| bad(path, e.to_string()))?;
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+    let header: Vec<String> =
+        lines.next().ok_or_else(|| bad(path, "empty file"))?.split(',').map(|h| h.trim().to_lowercase()).collect();
+    let col = |name: &str| header.iter().position(|h| h == name);
+    let image = col("image_path");
+    let (points, boxes) = ((col("x"), col("y")), (col("xmin"), col("ymin"), col("xmax"), col("ymax")));
+    let mut labels = Vec::new();
+    let mut images = Vec::new();
+    for (n, line) in lines.enumerate() {
+        let cells: Vec<&str> = line.split(',').map(str::trim).collect();
+        let num = |i: usize| -> Result<f64> {
+            cells
+                .get(i)
+                .and_then(|c| c.parse().ok())
+                .ok_or_else(|| bad(path, format!("line {}: column {} is not a number", n + 2, header[i])))
+        };
+        let label = match (points, boxes) {
+            (_, (Some(a), Some(b), Some(c), Some(d))) => {
+                let (x0, y0, x1, y1) = (num(a)?, num(b)?, num(c)?, num(d)?);
+                Label {
+                    centre: MapPoint { x: (x0 + x1) / 2.0, y: (y0 + y1) / 2.0 },
+                    extent: Some((MapPoint { x: x0, y: y0 }, MapPoint { x: x1, y: y1 })),
+                }
+            }
+            ((Some(x), Some(y)), _) => Label { centre: MapPoint { x: num(x)? + 0.5, y: num(y)? + 0.5 }, extent: None },
+            _ => return Err(bad(path, "needs columns x,y or xmin,ymin,xmax,ymax (pixel coordinates)")),
+        };
+        labels.push(label);
+        images.push(image.and_then(|i| cells.get(i)).map(|s| s.to_string()));
+    }
+    Ok(LabelFile { path: path.to_owned(), coords: LabelCoords::Pixel, labels, images, lonlat: vec![] })
+}
+
+fn read_ogr(path: &Path) -> Result<LabelFile> {
+    let ds = gdal::Dataset::open_ex(
+        path,
+        gdal::DatasetOptions { open_flags: gdal::GdalOpenFlags::GDAL_OF_VECTOR, ..Default::default() },
+    )
+    .map_err(|e| {
+        bad(
+            path,
+            format!(
+                "not a vector file OGR reads ({}); labels are GeoJSON, Shapefile, GeoPackage or CSV",
+                crate::raster::gdal_reason(&e)
+            ),
+        )
+    })?;
+    let mut labels = Vec::new();
+    let mut wkt = None;
+    for mut layer in ds.layers() {
+        let srs = layer.spatial_ref();
+        if let Some(s) = &srs {
+            wkt = s.to_wkt().ok();
+        }
+        for feature in layer.features() {
+            let Some(g) = feature.geometry() else { continue };
+            let geom: geo::Geometry<f64> = g.to_geo().map_err(|e| bad(path, format!("unreadable geometry: {e}")))?;
+            let (Some(c), Some(r)) = (geom.centroid(), geom.bounding_rect()) else { continue };
+            let is_point = matches!(geom, geo::Geometry::Point(_) | geo::Geometry::MultiPoint(_));
+            labels.push(Label {
+                centre: MapPoint { x: c.x(), y: c.y() },
+                extent: (!is_point)
+                    .then(|| (MapPoint { x: r.min().x, y: r.min().y }, MapPoint { x: r.max().x, y: r.max().y })),
+            });
+        }
+    }
+    let lonlat = match &wkt {
+        Some(w) => {
+            let ct = to_crs(w, &crate::georef::wgs84()?).map_err(|e| bad(path, e))?;
+            transform(&ct, &labels.iter().map(|l| l.centre).collect::<Vec<_>>())
+                .map_err(|e| bad(path, e))?
+                .into_iter()
+                .map(|m| LonLat { lon: m.x, lat: m.y })
+                .collect()
+        }
+        None => vec![],
+    };
+    let images = vec![None; labels.len()];
+    Ok(LabelFile { path: path.to_owned(), coords: LabelCoords::Map(wkt), labels, images, lonlat })
+}
+
+fn to_crs(from_wkt: &str, to: &SpatialRef) -> std::result::Result<CoordTransform, String> {
+    let mut from = SpatialRef::from_wkt(from_wkt).map_err(|e| e.to_string())?;
+    from.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
+    let mut to = to.clone();
+    to.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
+    CoordTransform::new(&from, &to).map_err(|e| e.to_string())
+}
+
+fn transform(ct: &CoordTransform, pts: &[MapPoint]) -> std::result::Result<Vec<MapPoint>, String> {
+    let mut xs: Vec<f64> = pts.iter().map(|p| p.x).collect();
+    let mut ys: Vec<f64> = pts.iter().map(|p| p.y).collect();
+    if !xs.is_empty() {
+        ct.transform_coords(&mut xs, &mut ys, &mut []).map_err(|e| e.to_string())?;
+    }
+    Ok(xs.into_iter().zip(ys).map(|(x, y)| MapPoint { x, y }).collect())
+}
+
+/// The labels of `files` that fall inside `raster`, in its pixel grid.
+pub fn labels_in_raster(files: &[LabelFile], raster: &Raster) -> Result<Vec<PixelLabel>> {
+    let info = raster.info();
+    let (w, h) = raster.size();
+    let name = info.path.file_name().map(|n| n.to_string_lossy().into_owned());
+    let stem = info.path.file_stem().map(|n| n.to_string_lossy().into_owned());
+    let inside = |p: &PixelPoint| p.x >= 0.0 && p.y >= 0.0 && p.x < w as f64 && p.y < h as f64;
+    let mut out = Vec::new();
+    for f in files {
+        match &f.coords {
+            LabelCoords::Pixel => {
+                let same_stem = f.path.file_stem().map(|s| s.to_string_lossy().into_owned()) == stem;
+                for (l, img) in f.labels.iter().zip(&f.images) {
+                    let mine = match img {
+                        Some(i) => Path::new(i).file_name().map(|n| n.to_string_lossy().into_owned()) == name,
+                        None => same_stem,
+                    };
+                    let c = PixelPoint { x: l.centre.x, y: l.centre.y };
+                    if mine && inside(&c) {
+                        let bbox = l.extent.map(|(a, b)| PixelBox { x0: a.x, y0: a.y, x1: b.x, y1: b.y });
+                        out.push(PixelLabel { centre: c, bbox });
+                    }
+                }
+            }
+            LabelCoords::Map(wkt) => {
+                // Only labels near the raster's footprint are reprojected.
+                let near: Vec<&Label> =
+                    match (&info.bounds_wgs84, f.lonlat.len() == f.labels.len() && !f.lonlat.is_empty()) {
+                        (Some(b), true) => {
+                            let m = 0.001;
+                            f.labels
+                                .iter()
+                                .zip(&f.lonlat)
+                                .filter(|(_, p)| {
+                                    p.lon >= b.lon_min - m
+                                        && p.lon <= b.lon_max + m
+                                        && p.lat >= b.lat_min - m
+                                        && p.lat <= b.lat_max + m
+                                })
+                                .map(|(l, _)| l)
+                                .collect()
+                        }
+                        _ => f.labels.iter().collect(),
+                    };
+                if near.is_empty() {
+                    continue;
+                }
+                let mut pts: Vec<MapPoint> = near.iter().map(|l| l.centre).collect();
+                let mut corners: Vec<MapPoint> =
+                    near.iter().flat_map(|l| l.extent.map(|(a, b)| [a, b]).into_iter().flatten()).collect();
+                if let (Some(wkt), Some(crs)) = (wkt, raster.georef().crs()) {
+                    let ct = to_crs(wkt, crs).map_err(|e| bad(&f.path, e))?;
+                    pts = transform(&ct, &pts).map_err(|e| bad(&f.path, e))?;
+                    corners = transform(&ct, &corners).map_err(|e| bad(&f.path, e))?;
+                }
+                let mut corner = corners.into_iter();
+                for (l, m) in near.iter().zip(pts) {
+                    let c = raster.georef().map_to_pixel(m);
+                    let bbox = l.extent.and_then(|_| {
+                        let (a, b) = (
+                            raster.georef().map_to_pixel(corner.next()?),
+                            raster.georef().map_to_pixel(corner.next()?),
+                        );
+                        Some(PixelBox { x0: a.x.min(b.x), y0: a.y.min(b.y), x1: a.x.max(b.x), y1: a.y.max(b.y) })
+                    });
+                    if inside(&c) {
+                        out.push(PixelLabel { centre: c, bbox });
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Label files named by `inputs`: files, or folders searched (not
+/// recursively) for .geojson, .json, .shp, .gpkg and .csv files.
+pub fn find_label_files(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    const EXT: [&str; 5] = ["geojson", "json", "shp", "gpkg", "csv"];
+    let mut out = Vec::new();
+    for p in inputs {
+        if p.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(p)
+                .map_err(|e| bad(p, e.to_string()))?
+                .flatten()
+                .map(|e| e.path())
+                .filter(|f| {
+                    f.extension()
+                        .and_then(|e| e.to_str())
+                        .is_some_and(|e| EXT.iter().any(|x| x.eq_ignore_ascii_case(e)))
+                })
+                .collect();
+            found.sort();
+            out.extend(found);
+        } else if p.exists() {
+            out.push(p.clone());
+        } else {
+            return Err(Error::NotFound { path: p.clone() });
+        }
+    }
+    Ok(out)
+}
