@@ -24,7 +24,7 @@ setup: $(STAMPS)/gdal $(STAMPS)/torch-$(TORCH) $(VENV)/libtorch
 $(STAMPS)/gdal:
 	@if ! command -v gdal-config >/dev/null || ! command -v ogrinfo >/dev/null; then \
 	  echo "installing GDAL (libgdal-dev, gdal-bin) with apt-get"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libgdal-dev gdal-bin >/dev/null; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libgdal-dev gdal-bin libfontconfig1-dev >/dev/null; \
 	fi
 	@mkdir -p $(STAMPS) && touch $@
 

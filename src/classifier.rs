@@ -32,6 +32,7 @@ impl TchClassifier {
             positive: m.positive,
             score_threshold: m.score_threshold,
             suppression_m: m.suppression_m,
+            dense_stride: inner.dense_stride(),
         };
         Ok(TchClassifier { inner, spec, path: path.to_owned() })
     }
@@ -54,6 +55,16 @@ impl PatchClassifier for TchClassifier {
 
     fn scores(&mut self, batch: &PatchBatch) -> Result<Vec<f32>, String> {
         self.inner.scores(&batch.data, batch.len)
+    }
+
+    fn dense_scores(
+        &mut self,
+        tile: &[f32],
+        height: usize,
+        width: usize,
+        step: usize,
+    ) -> Result<Vec<(f64, f64, f32)>, String> {
+        self.inner.dense_scores(tile, height, width, step)
     }
 
     fn describe(&self) -> String {

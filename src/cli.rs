@@ -22,8 +22,116 @@ pub enum Command {
     Info(InfoArgs),
     /// Find objects: rasters or folders in, GeoJSON (and GeoPackage/Shapefile) out.
     Detect(DetectArgs),
+    /// Score detections against labels: precision, recall and F1 (one-to-one matching).
+    Evaluate(EvaluateArgs),
+    /// Choose a model's score threshold and suppression distance on validation rasters.
+    Calibrate(CalibrateArgs),
+    /// Train a classifier from imagery and labels (GeoJSON, Shapefile, GeoPackage, CSV).
+    Train(TrainArgs),
     /// Show the devices the classifier can run on (CPU, CUDA).
     Devices(DevicesArgs),
+}
+
+/// Arguments of `rsdetect train`.
+#[derive(Debug, clap::Args)]
+pub struct TrainArgs {
+    /// Training rasters, or folders of them.
+    #[arg(long, required = true, num_args = 1.., value_name = "PATH")]
+    pub images: Vec<PathBuf>,
+    /// Label files or folders of them; paired with rasters by location.
+    #[arg(long, required = true, num_args = 1.., value_name = "PATH")]
+    pub labels: Vec<PathBuf>,
+    /// Only the rasters named in this file (one name per line, extension optional).
+    #[arg(long, value_name = "FILE")]
+    pub list: Option<PathBuf>,
+    /// Validation rasters (default: the training rasters named by --val-list, else every 10th).
+    #[arg(long, num_args = 1.., value_name = "PATH")]
+    pub val_images: Vec<PathBuf>,
+    /// Only the validation rasters named in this file.
+    #[arg(long, value_name = "FILE")]
+    pub val_list: Option<PathBuf>,
+    /// Where to write the model.
+    #[arg(long, value_name = "MODEL.safetensors")]
+    pub out: PathBuf,
+    /// Network: resnet18, resnet34, resnet50, resnet-small, googlenet, googlenet-small.
+    #[arg(long)]
+    pub arch: Option<String>,
+    /// TOML with [model], [sampling] and [train] tables (see configs/train-default.toml).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Epochs (overrides the config).
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Bands to use, e.g. 1,2,3 (default: every band of the first raster).
+    #[arg(long, value_delimiter = ',')]
+    pub bands: Option<Vec<usize>>,
+    /// Where training runs: auto, cpu, cuda or cuda:N.
+    #[arg(long, default_value = "auto")]
+    pub device: models::DeviceChoice,
+    /// Start from another model's weights (transfer learning; a torchvision export works too).
+    #[arg(long, value_name = "MODEL")]
+    pub init: Option<PathBuf>,
+    /// Train only the classifier head (with --init).
+    #[arg(long)]
+    pub freeze_backbone: bool,
+    /// Continue from a checkpoint written by an earlier run (OUT.ckpt.safetensors).
+    #[arg(long, value_name = "CKPT")]
+    pub resume: Option<PathBuf>,
+    /// Ground sample distance (metres) of rasters that do not state one.
+    #[arg(long, value_name = "METRES")]
+    pub input_gsd: Option<f64>,
+    /// Skip choosing the operating point (run `rsdetect calibrate` later).
+    #[arg(long)]
+    pub no_calibrate: bool,
+}
+
+/// Arguments of `rsdetect evaluate`.
+#[derive(Debug, clap::Args)]
+pub struct EvaluateArgs {
+    /// What detect wrote: its output folder, or one of its GeoJSON files.
+    #[arg(long, value_name = "FILE|DIR")]
+    pub detections: PathBuf,
+    /// Label files or folders of them (GeoJSON, Shapefile, GeoPackage, CSV); matched in space.
+    #[arg(long, required = true, num_args = 1.., value_name = "FILE|DIR")]
+    pub labels: Vec<PathBuf>,
+    /// Where to write the report (JSON).
+    #[arg(long, value_name = "REPORT.json")]
+    pub out: Option<PathBuf>,
+    /// Matching rule: distance:<metres> (centres), center-in-label, iou:<t>.
+    #[arg(long = "match", default_value = "distance:6")]
+    pub rule: pipeline::evaluate::MatchRule,
+    /// Count only detections scoring at least this.
+    #[arg(long, conflicts_with = "sweep")]
+    pub score_threshold: Option<f64>,
+    /// Precision, recall and F1 at every threshold, the best F1, average precision, and a PR-curve PNG.
+    #[arg(long)]
+    pub sweep: bool,
+}
+
+/// Arguments of `rsdetect calibrate`.
+#[derive(Debug, clap::Args)]
+pub struct CalibrateArgs {
+    /// The model file to calibrate (rewritten in place).
+    #[arg(long, value_name = "MODEL")]
+    pub model: PathBuf,
+    /// Validation rasters, or folders of them.
+    #[arg(long, required = true, num_args = 1.., value_name = "PATH")]
+    pub images: Vec<PathBuf>,
+    /// Only the rasters named in this file.
+    #[arg(long, value_name = "FILE")]
+    pub list: Option<PathBuf>,
+    /// Label files or folders of them.
+    #[arg(long, required = true, num_args = 1.., value_name = "PATH")]
+    pub labels: Vec<PathBuf>,
+    /// Matching rule of the evaluation to optimise: distance:<m>, center-in-label, iou:<t>.
+    #[arg(long = "match", default_value = "distance:6")]
+    pub rule: pipeline::evaluate::MatchRule,
+    /// Where detection runs: auto, cpu, cuda or cuda:N.
+    #[arg(long, default_value = "auto")]
+    pub device: models::DeviceChoice,
+    /// Ground sample distance (metres) of rasters that do not state one.
+    #[arg(long, value_name = "METRES")]
+    pub input_gsd: Option<f64>,
 }
 
 /// Arguments of `rsdetect detect`.

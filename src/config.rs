@@ -41,10 +41,13 @@ pub struct Config {
     pub sliding: SlidingConfig,
 }
 
-/// `mode = "candidates" | "sliding"`.
+/// `mode = "dense" | "sliding" | "candidates"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
+    /// Score every window on a fine lattice at once per tile (fastest when
+    /// windows overlap; needs a ResNet model).
+    Dense,
     /// Classify only blobs found by preprocessing (fast).
     Candidates,
     /// Classify every window of a grid (thorough).
@@ -79,7 +82,8 @@ pub struct SlidingConfig {
     pub size_px: Option<usize>,
     /// Window side in metres.
     pub size_m: Option<f64>,
-    /// Stride in pixels (default: a quarter window).
+    /// Stride in pixels (default: half the suppression distance, at most a
+    /// quarter window).
     pub stride_px: Option<usize>,
     /// Stride in metres.
     pub stride_m: Option<f64>,
@@ -100,7 +104,24 @@ impl Config {
     pub fn resolve(&self, spec: &PatchSpec) -> Result<DetectOptions> {
         let model_m = spec.gsd_m.unwrap_or(1.0);
         let px = |m: f64| ((m / model_m).round() as usize).max(1);
-        let source = match self.mode.unwrap_or(Mode::Sliding) {
+        let suppression_m = self.suppression_m.unwrap_or(spec.suppression_m);
+        // Windows at least twice as dense as the closest detections allowed.
+        let fine = ((suppression_m / model_m / 2.0).floor() as usize).max(1);
+        let default_mode = if spec.dense_stride.is_some() { Mode::Dense } else { Mode::Sliding };
+        let source = match self.mode.unwrap_or(default_mode) {
+            Mode::Dense => {
+                let Some(stride) = spec.dense_stride else {
+                    bail!("mode = \"dense\" needs a ResNet model; use mode = \"sliding\"");
+                };
+                let step = match self.sliding.stride_px.or(self.sliding.stride_m.map(px)) {
+                    Some(s) if stride % s == 0 => s,
+                    Some(s) => {
+                        bail!("[sliding] stride {s} px must divide the model's dense stride {stride} in dense mode")
+                    }
+                    None => (1..=stride).rev().find(|d| stride % d == 0 && *d <= fine).unwrap_or(1),
+                };
+                CandidateSource::Dense { step }
+            }
             Mode::Candidates => {
                 let c = &self.candidates;
                 let bands = c.bands.clone().unwrap_or_else(|| vec![1, 2, 3]);
@@ -136,7 +157,7 @@ impl Config {
                     bail!("[sliding] give the size and the stride in pixels or in metres, not both");
                 }
                 let size = s.size_px.or(s.size_m.map(px)).unwrap_or(spec.patch);
-                let stride = s.stride_px.or(s.stride_m.map(px)).unwrap_or((size / 4).max(1));
+                let stride = s.stride_px.or(s.stride_m.map(px)).unwrap_or(fine.min(size / 4).max(1));
                 if size == 0 || stride == 0 {
                     bail!("[sliding] size and stride must be at least one pixel");
                 }
@@ -157,7 +178,7 @@ impl Config {
             tile,
             batch,
             score_threshold,
-            suppression_m: self.suppression_m.unwrap_or(spec.suppression_m),
+            suppression_m,
             input_gsd_m: None,
             resampling: self.resampling.unwrap_or_default(),
         })
@@ -177,6 +198,7 @@ mod tests {
             positive: 1,
             score_threshold: 0.7,
             suppression_m: 3.0,
+            dense_stride: None,
         }
     }
 
@@ -197,7 +219,10 @@ mod tests {
         let o = Config::default().resolve(&spec()).unwrap();
         assert_eq!(o.score_threshold, 0.7);
         assert_eq!(o.suppression_m, 3.0);
-        assert_eq!(o.source, CandidateSource::Sliding(Sliding { size: 32, stride: 8, edge: EdgePolicy::Cover }));
+        // 3 m at 0.6 m is 5 px: windows every 2 px.
+        assert_eq!(o.source, CandidateSource::Sliding(Sliding { size: 32, stride: 2, edge: EdgePolicy::Cover }));
+        let dense = PatchSpec { dense_stride: Some(4), ..spec() };
+        assert_eq!(Config::default().resolve(&dense).unwrap().source, CandidateSource::Dense { step: 2 });
     }
 
     #[test]

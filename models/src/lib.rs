@@ -13,6 +13,15 @@ pub use classifier::{Classifier, ClassifierError};
 pub use device::{devices, resolve, DeviceChoice, DeviceError, Devices};
 pub use model_file::{Arch, Model, ModelError, ModelMeta, Strictness};
 
+/// The device type of tensors, for callers that place models.
+pub use tch::Device;
+
+/// Seeds libtorch's random generator (weight initialisation, shuffling,
+/// augmentation), so training on the CPU is reproducible.
+pub fn seed(seed: u64) {
+    tch::manual_seed(seed as i64);
+}
+
 /// Tests that draw from libtorch's global random generator take this lock,
 /// so a test asserting reproducibility is not disturbed by another thread.
 #[cfg(test)]

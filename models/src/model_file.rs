@@ -152,7 +152,7 @@ pub enum ModelError {
 /// A built network.
 pub enum Net {
     /// ResNet.
-    Resnet(nn::FuncT<'static>),
+    Resnet(crate::resnet::ResNet),
     /// GoogLeNet.
     Googlenet(crate::googlenet::GoogLeNet),
 }
@@ -170,7 +170,7 @@ impl Net {
     /// Logits.
     pub fn forward(&self, xs: &Tensor, train: bool) -> Tensor {
         match self {
-            Net::Resnet(f) => f.forward_t(xs, train),
+            Net::Resnet(r) => r.forward(xs, train),
             Net::Googlenet(g) => g.forward_t(xs, train),
         }
     }
@@ -337,6 +337,11 @@ impl Model {
 
     /// Writes the model file (through a temporary file and a rename).
     pub fn save(&self, path: &Path) -> Result<(), ModelError> {
+        self.save_as(path, &self.meta)
+    }
+
+    /// Writes the weights with other metadata (a checkpoint's epoch, say).
+    pub fn save_as(&self, path: &Path, meta: &ModelMeta) -> Result<(), ModelError> {
         let fail = |reason: String| ModelError::Write { path: path.to_owned(), reason };
         let vars = self.vs.variables();
         let mut tensors = Vec::with_capacity(vars.len());
@@ -350,7 +355,7 @@ impl Model {
                 Bytes { shape: t.size().iter().map(|&d| d as usize).collect(), data: Cow::Owned(data) },
             ));
         }
-        let meta = serde_json::to_string(&self.meta).map_err(|e| fail(e.to_string()))?;
+        let meta = serde_json::to_string(meta).map_err(|e| fail(e.to_string()))?;
         let info = Some(HashMap::from([(META_KEY.to_string(), meta)]));
         let bytes = safetensors::serialize(tensors, info).map_err(|e| fail(e.to_string()))?;
         let tmp = path.with_file_name(format!(".{}.tmp", path.file_name().unwrap_or_default().to_string_lossy()));

@@ -155,11 +155,35 @@ pub fn trunk(p: &nn::Path, c: &ResNetConfig, in_channels: i64) -> FuncT<'static>
     })
 }
 
-/// A ResNet classifier: trunk, global average pool, `fc`.
-pub fn resnet(p: &nn::Path, c: &ResNetConfig, in_channels: i64, classes: i64) -> FuncT<'static> {
-    let trunk = trunk(p, c, in_channels);
-    let fc = nn::linear(p / "fc", c.features(), classes, Default::default());
-    nn::func_t(move |xs, train| xs.apply_t(&trunk, train).adaptive_avg_pool2d([1, 1]).flat_view().apply(&fc))
+/// A ResNet classifier: trunk, global average pool, `fc`. Its parts stay
+/// reachable for dense scoring.
+pub struct ResNet {
+    /// The convolutional trunk.
+    pub trunk: FuncT<'static>,
+    /// The classifier head.
+    pub fc: nn::Linear,
+    /// Input pixels per trunk output cell, along each axis.
+    pub stride: i64,
+}
+
+impl ResNet {
+    /// Logits of whole patches.
+    pub fn forward(&self, xs: &tch::Tensor, train: bool) -> tch::Tensor {
+        xs.apply_t(&self.trunk, train).adaptive_avg_pool2d([1, 1]).flat_view().apply(&self.fc)
+    }
+}
+
+/// Builds a ResNet classifier.
+pub fn resnet(p: &nn::Path, c: &ResNetConfig, in_channels: i64, classes: i64) -> ResNet {
+    let stem_stride = match c.stem {
+        Stem::Imagenet => 4,
+        Stem::Small => 1,
+    };
+    ResNet {
+        trunk: trunk(p, c, in_channels),
+        fc: nn::linear(p / "fc", c.features(), classes, Default::default()),
+        stride: stem_stride << (c.layers.len() as i64 - 1),
+    }
 }
 
 #[cfg(test)]
@@ -209,7 +233,8 @@ mod tests {
         let vs = nn::VarStore::new(Device::Cpu);
         let c = ResNetConfig { block: Block::Basic, layers: vec![1, 1, 1], width: 16, stem: Stem::Small };
         let net = resnet(&vs.root(), &c, 4, 2);
-        let out = Tensor::zeros([5, 4, 32, 32], (Kind::Float, Device::Cpu)).apply_t(&net, false);
+        let out = net.forward(&Tensor::zeros([5, 4, 32, 32], (Kind::Float, Device::Cpu)), false);
+        assert_eq!(net.stride, 4);
         assert_eq!(out.size(), [5, 2]);
         assert!(params(&vs) < 200_000);
     }

@@ -22,6 +22,8 @@ pub struct PatchSpec {
     pub score_threshold: f32,
     /// Default suppression distance between detections, in metres.
     pub suppression_m: f64,
+    /// The lattice of dense scoring, when the classifier has one.
+    pub dense_stride: Option<usize>,
 }
 
 /// Patches in one batch, channels first: `len * bands * patch * patch`
@@ -72,4 +74,19 @@ pub trait PatchClassifier {
     fn scores(&mut self, batch: &PatchBatch) -> Result<Vec<f32>, String>;
     /// A short description for run.json (architecture, file, device).
     fn describe(&self) -> String;
+
+    /// Scores of every patch-sized window whose top-left corner lies on a
+    /// `step`-pixel lattice of a tile of raw values (the model's bands,
+    /// channels first, `height` x `width`): window centres in tile pixels
+    /// with their scores.
+    fn dense_scores(
+        &mut self,
+        tile: &[f32],
+        height: usize,
+        width: usize,
+        step: usize,
+    ) -> Result<Vec<(f64, f64, f32)>, String> {
+        let _ = (tile, height, width, step);
+        Err("this classifier cannot score densely; use --mode sliding".into())
+    }
 }

@@ -61,6 +61,12 @@ pub enum CandidateSource {
     Preprocess(Preprocess),
     /// Every window of a grid.
     Sliding(Sliding),
+    /// Every window on a lattice, scored at once per tile by a classifier
+    /// that runs convolutionally.
+    Dense {
+        /// Lattice step in pixels.
+        step: usize,
+    },
 }
 
 /// Everything detection needs besides the classifier, validated.
@@ -129,7 +135,13 @@ pub struct RasterDetections {
 /// Patches on their way to the classifier.
 enum Msg {
     Patches(Vec<Candidate>, Vec<f32>),
-    TileDone { read: f64, candidates: f64 },
+    /// A padded tile for dense scoring: values, height, width, the raster
+    /// position of its top-left corner, and the core it owns.
+    Tile(Vec<f32>, usize, usize, (f64, f64), crate::coords::PixelWindow),
+    TileDone {
+        read: f64,
+        candidates: f64,
+    },
     Failed(Error),
 }
 
@@ -173,8 +185,32 @@ impl Plan<'_> {
                 let m = mask(&pan, &data.valid, data.window.width, data.window.height, self.cut, p.darker);
                 blobs(&m, data.window, tile.core, self.size, &self.filter)
             }
-            (CandidateSource::Sliding(_), None) => unreachable!("sliding grid built with the plan"),
+            (CandidateSource::Sliding(_), None) | (CandidateSource::Dense { .. }, None) => {
+                unreachable!("no patches in this mode")
+            }
         }
+    }
+
+    /// The model's bands of a tile, with zeros added where the tile meets
+    /// the raster's edge (as training patches are padded), so windows
+    /// centred on edge pixels can be scored.
+    fn padded(&self, data: &crate::raster::WindowData<f32>, step: usize) -> (Vec<f32>, usize, usize, (f64, f64)) {
+        let w = &data.window;
+        let pad = (self.patch / 2).div_ceil(step) * step;
+        let left = if w.x == 0 { pad } else { 0 };
+        let top = if w.y == 0 { pad } else { 0 };
+        let right = if w.x_end() == self.size.0 { pad } else { 0 };
+        let bottom = if w.y_end() == self.size.1 { pad } else { 0 };
+        let (pw, ph) = (w.width + left + right, w.height + top + bottom);
+        let mut out = vec![0f32; self.model_pos.len() * pw * ph];
+        for (o, &b) in self.model_pos.iter().enumerate() {
+            let band = data.band(b);
+            for y in 0..w.height {
+                let dst = o * pw * ph + (y + top) * pw + left;
+                out[dst..dst + w.width].copy_from_slice(&band[y * w.width..(y + 1) * w.width]);
+            }
+        }
+        (out, ph, pw, (w.x as f64 - left as f64, w.y as f64 - top as f64))
     }
 
     fn square(&self, c: &Candidate) -> (isize, isize, usize) {
@@ -192,6 +228,14 @@ impl Plan<'_> {
         let data = view.read_window::<f32>(tile.window, &self.read_bands)?;
         let read = t0.elapsed().as_secs_f64();
         let t1 = Instant::now();
+        if let CandidateSource::Dense { step } = self.source {
+            let (values, h, w, origin) = self.padded(&data, *step);
+            let candidates = t1.elapsed().as_secs_f64();
+            if tx.send(Msg::Tile(values, h, w, origin, tile.core)).is_ok() {
+                let _ = tx.send(Msg::TileDone { read, candidates });
+            }
+            return Ok(());
+        }
         let cands = self.candidates(&data, tile);
         let mut sent = 0.0;
         for chunk in cands.chunks(self.batch) {
@@ -244,7 +288,7 @@ pub fn detect_raster(
             raster.check_bands(&p.bands, "panchromatic conversion")?;
             p.bands.clone()
         }
-        CandidateSource::Sliding(_) => Vec::new(),
+        CandidateSource::Sliding(_) | CandidateSource::Dense { .. } => Vec::new(),
     };
     let mut read_bands = spec.bands.clone();
     for b in &pan_bands {
@@ -274,6 +318,18 @@ pub fn detect_raster(
     // Metres per pixel of the view, as the model sees it.
     let view_m = view.info().gsd_m.map(|g| g.mean()).or(spec.gsd_m).unwrap_or(1.0);
     let overlap = match &opts.source {
+        CandidateSource::Dense { step } => {
+            // Tiles and overlaps on multiples of the trunk's stride keep every
+            // tile's lattice on one global lattice.
+            let stride = spec.dense_stride.ok_or_else(|| Error::Classifier {
+                path: path.to_owned(),
+                reason: "this model cannot score densely; use --mode sliding".into(),
+            })?;
+            if stride % step != 0 {
+                return Err(Error::Grid(format!("dense step {step} must divide the model's stride {stride}")));
+            }
+            spec.patch.div_ceil(stride) * stride
+        }
         CandidateSource::Sliding(s) => {
             plan.sliding = Some(SlidingGrid::new(w, h, s.size, s.stride, s.edge));
             s.size
@@ -301,7 +357,11 @@ pub fn detect_raster(
             spec.patch.max(blob_px) + 2
         }
     };
-    let grid = Grid::new(w, h, opts.tile, overlap)?;
+    let tile = match &opts.source {
+        CandidateSource::Dense { .. } => opts.tile.div_ceil(overlap.max(1)) * overlap.max(1),
+        _ => opts.tile,
+    };
+    let grid = Grid::new(w, h, tile, overlap)?;
     let total_tiles = grid.len();
     drop(view);
 
@@ -332,44 +392,47 @@ pub fn detect_raster(
                 },
             );
         });
-        let mut batch = PatchBatch::new(spec.bands.len(), spec.patch, plan.batch);
-        let mut pending: Vec<Candidate> = Vec::new();
         let mut done = 0;
-        let mut classify =
-            |batch: &mut PatchBatch, pending: &mut Vec<Candidate>, all: bool, stats: &mut Stats| -> Result<()> {
-                while pending.len() >= plan.batch || (all && !pending.is_empty()) {
-                    let n = pending.len().min(plan.batch);
-                    let rest_values = batch.data.split_off(n * batch.patch_len());
-                    let rest_cands = pending.split_off(n);
-                    let full = PatchBatch {
-                        len: n,
-                        bands: batch.bands,
-                        patch: batch.patch,
-                        data: std::mem::replace(&mut batch.data, rest_values),
-                    };
-                    batch.len = rest_cands.len();
-                    let t = Instant::now();
-                    let scores = classifier
-                        .scores(&full)
-                        .map_err(|reason| Error::Classifier { path: path.to_owned(), reason })?;
-                    stats.seconds.inference += t.elapsed().as_secs_f64();
-                    stats.classified += n;
-                    for (c, score) in pending.iter().zip(scores) {
-                        if score >= opts.score_threshold {
-                            found.push(Detection { centre: c.centre, footprint: PixelBox::from(c.footprint), score });
-                        }
-                    }
-                    *pending = rest_cands;
-                }
-                Ok(())
-            };
+        let mut queue = Queue {
+            batch: PatchBatch::new(spec.bands.len(), spec.patch, plan.batch),
+            pending: Vec::new(),
+            size: plan.batch,
+        };
         for msg in rx.iter() {
             let step = match msg {
                 Msg::Patches(cands, values) => {
-                    pending.extend(cands);
-                    batch.data.extend(values);
-                    batch.len = pending.len();
-                    classify(&mut batch, &mut pending, false, &mut stats)
+                    queue.pending.extend(cands);
+                    queue.batch.data.extend(values);
+                    queue
+                        .run(classifier, false, opts.score_threshold, &mut stats, &mut found)
+                        .map_err(|reason| Error::Classifier { path: path.to_owned(), reason })
+                }
+                Msg::Tile(values, th, tw, origin, core) => {
+                    let step = match opts.source {
+                        CandidateSource::Dense { step } => step,
+                        _ => 1,
+                    };
+                    let t = Instant::now();
+                    let half = spec.patch as f64 / 2.0;
+                    classifier
+                        .dense_scores(&values, th, tw, step)
+                        .map_err(|reason| Error::Classifier { path: path.to_owned(), reason })
+                        .map(|scored| {
+                            stats.seconds.inference += t.elapsed().as_secs_f64();
+                            stats.classified += scored.len();
+                            for (x, y, score) in scored {
+                                let centre = PixelPoint { x: origin.0 + x, y: origin.1 + y };
+                                if score >= opts.score_threshold && core.contains_point(centre) {
+                                    let footprint = PixelBox {
+                                        x0: (centre.x - half).max(0.0),
+                                        y0: (centre.y - half).max(0.0),
+                                        x1: (centre.x + half).min(w as f64),
+                                        y1: (centre.y + half).min(h as f64),
+                                    };
+                                    found.push(Detection { centre, footprint, score });
+                                }
+                            }
+                        })
                 }
                 Msg::TileDone { read, candidates } => {
                     stats.seconds.read += read;
@@ -387,8 +450,8 @@ pub fn detect_raster(
             }
         }
         if failure.is_none() {
-            if let Err(e) = classify(&mut batch, &mut pending, true, &mut stats) {
-                failure = Some(e);
+            if let Err(reason) = queue.run(classifier, true, opts.score_threshold, &mut stats, &mut found) {
+                failure = Some(Error::Classifier { path: path.to_owned(), reason });
             }
         }
         // Leaving the scope drops the receiver, so blocked workers stop.
@@ -407,6 +470,50 @@ pub fn detect_raster(
     stats.seconds.merge = t.elapsed().as_secs_f64();
     stats.seconds.total = start.elapsed().as_secs_f64();
     Ok(RasterDetections { info: raster.info().clone(), detections, stats, notes })
+}
+
+/// Patches waiting for the classifier, run in batches of `size`.
+struct Queue {
+    batch: PatchBatch,
+    pending: Vec<Candidate>,
+    size: usize,
+}
+
+impl Queue {
+    /// Classifies full batches (and the rest when `all`), keeping patches
+    /// scoring at least `threshold`.
+    fn run(
+        &mut self,
+        classifier: &mut dyn PatchClassifier,
+        all: bool,
+        threshold: f32,
+        stats: &mut Stats,
+        found: &mut Vec<Detection>,
+    ) -> Result<(), String> {
+        while self.pending.len() >= self.size || (all && !self.pending.is_empty()) {
+            let n = self.pending.len().min(self.size);
+            let rest_values = self.batch.data.split_off(n * self.batch.patch_len());
+            let rest = self.pending.split_off(n);
+            let full = PatchBatch {
+                len: n,
+                bands: self.batch.bands,
+                patch: self.batch.patch,
+                data: std::mem::replace(&mut self.batch.data, rest_values),
+            };
+            let t = Instant::now();
+            let scores = classifier.scores(&full)?;
+            stats.seconds.inference += t.elapsed().as_secs_f64();
+            stats.classified += n;
+            for (c, score) in self.pending.iter().zip(scores) {
+                if score >= threshold {
+                    found.push(Detection { centre: c.centre, footprint: PixelBox::from(c.footprint), score });
+                }
+            }
+            self.pending = rest;
+        }
+        self.batch.len = self.pending.len();
+        Ok(())
+    }
 }
 
 /// Detections found in a resampled view, moved to the source's pixel grid

@@ -26,6 +26,7 @@ impl DarkCentre {
                 positive: 1,
                 score_threshold: 0.5,
                 suppression_m: 3.0,
+                dense_stride: None,
             },
         }
     }

@@ -1,8 +1,11 @@
 //! One module per subcommand; each returns how the run went.
 
+pub mod calibrate;
 mod detect;
 mod devices;
+mod evaluate;
 mod info;
+mod train;
 
 use crate::cli::Command;
 use std::process::ExitCode;
@@ -33,6 +36,9 @@ pub fn run(command: Command) -> anyhow::Result<Status> {
     match command {
         Command::Info(args) => info::run(&args),
         Command::Detect(args) => detect::run(&args),
+        Command::Train(args) => train::run(&args),
+        Command::Calibrate(args) => calibrate::run(&args),
+        Command::Evaluate(args) => evaluate::run(&args),
         Command::Devices(args) => devices::run(&args),
     }
 }

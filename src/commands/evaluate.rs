@@ -1,0 +1,173 @@
+//! `rsdetect evaluate`: precision, recall and F1 of detect's output against
+//! labels, per input and overall, as a table and REPORT.json.
+
+use crate::cli::EvaluateArgs;
+use crate::commands::Status;
+use anyhow::{bail, Context, Result};
+use pipeline::evaluate::{average_precision, match_counts, sweep, sweep_thresholds, Counts, ScoredBox, Truth};
+use pipeline::labels::{find_label_files, labels_in_raster, read_labels, LabelFile};
+use pipeline::PixelBox;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+
+/// Detections of one raster, and the labels inside it.
+struct Scene {
+    path: PathBuf,
+    dets: Vec<ScoredBox>,
+    truth: Vec<Truth>,
+    pixel_m: f64,
+}
+
+/// The rasters detect processed and the GeoJSON file holding each one's
+/// detections: from run.json in an output folder, or a file's `source`s.
+fn sources(detections: &Path) -> Result<Vec<(PathBuf, PathBuf)>> {
+    if detections.is_dir() {
+        let run = detections.join("run.json");
+        let v: Value = serde_json::from_str(
+            &std::fs::read_to_string(&run)
+                .with_context(|| format!("{}: not a detect output folder (no run.json)", detections.display()))?,
+        )?;
+        let mut out = Vec::new();
+        for input in v["inputs"].as_array().context("run.json lists no inputs")? {
+            if let (Some(path), Some(file), Some(status)) =
+                (input["path"].as_str(), input["output"].as_str(), input["status"].as_str())
+            {
+                if status != "failed" {
+                    out.push((PathBuf::from(path), detections.join(file)));
+                }
+            }
+        }
+        Ok(out)
+    } else {
+        let set = pipeline::export::read_geojson(detections)?;
+        let mut seen: Vec<PathBuf> = set.features.iter().map(|f| PathBuf::from(&f.source)).collect();
+        seen.sort();
+        seen.dedup();
+        Ok(seen.into_iter().map(|p| (p, detections.to_owned())).collect())
+    }
+}
+
+fn load(path: &Path, file: &Path, labels: &[LabelFile]) -> Result<Scene> {
+    let raster = pipeline::Raster::open(path)
+        .with_context(|| "the raster the detections came from is needed for its georeferencing")?;
+    let set = pipeline::export::read_geojson(file)?;
+    let source = path.to_string_lossy();
+    let dets = set
+        .features
+        .iter()
+        .filter(|f| f.source == source)
+        .map(|f| {
+            let [x0, y0, x1, y1] = f.bbox;
+            let bbox = PixelBox { x0, y0, x1, y1 };
+            ScoredBox { centre: bbox.centre(), bbox, score: f.score }
+        })
+        .collect();
+    let truth =
+        labels_in_raster(labels, &raster)?.into_iter().map(|l| Truth { centre: l.centre, bbox: l.bbox }).collect();
+    let pixel_m = raster.info().gsd_m.map(|g| g.mean()).unwrap_or(1.0);
+    Ok(Scene { path: path.to_owned(), dets, truth, pixel_m })
+}
+
+/// Scores detections against labels.
+pub fn run(args: &EvaluateArgs) -> Result<Status> {
+    let labels: Vec<LabelFile> =
+        find_label_files(&args.labels)?.iter().map(|p| read_labels(p)).collect::<Result<_, _>>()?;
+    let inputs = sources(&args.detections)?;
+    if inputs.is_empty() {
+        bail!("{}: no detections to evaluate", args.detections.display());
+    }
+    let mut scenes = Vec::new();
+    let mut failed = 0;
+    for (path, file) in &inputs {
+        match load(path, file, &labels) {
+            Ok(s) => scenes.push(s),
+            Err(e) => {
+                eprintln!("error: {}: {e:#}", path.display());
+                failed += 1;
+            }
+        }
+    }
+    let threshold = args.score_threshold.unwrap_or(0.0);
+    let counts_at = |s: &Scene, t: f64| {
+        let kept: Vec<ScoredBox> = s.dets.iter().filter(|d| d.score >= t).copied().collect();
+        match_counts(&kept, &s.truth, args.rule, s.pixel_m)
+    };
+    let per_input: Vec<(PathBuf, Counts)> = scenes.iter().map(|s| (s.path.clone(), counts_at(s, threshold))).collect();
+    let overall = per_input.iter().fold(Counts::default(), |a, (_, c)| a.add(c));
+    let class = inputs
+        .first()
+        .and_then(|(_, f)| pipeline::export::read_geojson(f).ok())
+        .and_then(|s| s.features.first().map(|f| f.class.clone()))
+        .unwrap_or_else(|| "object".into());
+    let mut report = json!({
+        "match": args.rule.to_string(),
+        "score_threshold": args.score_threshold,
+        "overall": overall,
+        "per_class": {class.clone(): overall},
+        "per_input": per_input.iter().map(|(p, c)| json!({"path": p, "tp": c.tp, "fp": c.fp, "fn": c.fn_, "precision": c.precision, "recall": c.recall, "f1": c.f1})).collect::<Vec<_>>(),
+        "failed_inputs": failed,
+    });
+    println!("{:<48} {:>6} {:>6} {:>6} {:>9} {:>7} {:>7}", "input", "tp", "fp", "fn", "precision", "recall", "f1");
+    for (p, c) in &per_input {
+        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        println!(
+            "{name:<48} {:>6} {:>6} {:>6} {:>9.4} {:>7.4} {:>7.4}",
+            c.tp, c.fp, c.fn_, c.precision, c.recall, c.f1
+        );
+    }
+    println!(
+        "{:<48} {:>6} {:>6} {:>6} {:>9.4} {:>7.4} {:>7.4}",
+        format!("overall ({}, {})", class, args.rule),
+        overall.tp,
+        overall.fp,
+        overall.fn_,
+        overall.precision,
+        overall.recall,
+        overall.f1
+    );
+    if args.sweep {
+        let thresholds = sweep_thresholds();
+        let mut curve = vec![Counts::default(); thresholds.len()];
+        for s in &scenes {
+            for (k, c) in sweep(&s.dets, &s.truth, args.rule, s.pixel_m, &thresholds).iter().enumerate() {
+                curve[k] = curve[k].add(c);
+            }
+        }
+        let (best_k, best) = curve.iter().enumerate().max_by(|a, b| a.1.f1.total_cmp(&b.1.f1)).expect("thresholds");
+        let ap = average_precision(&curve);
+        println!(
+            "best F1 {:.4} at score threshold {:.2} (precision {:.4}, recall {:.4}); average precision {:.4}",
+            best.f1, thresholds[best_k], best.precision, best.recall, ap
+        );
+        report["sweep"] =
+            thresholds.iter().zip(&curve).map(|(t, c)| json!({"threshold": t, "counts": c})).collect::<Vec<_>>().into();
+        report["best"] = json!({"score_threshold": thresholds[best_k], "counts": best});
+        report["average_precision"] = ap.into();
+        if let Some(out) = &args.out {
+            pr_curve(&out.with_extension("pr.png"), &curve)?;
+        }
+    }
+    if let Some(out) = &args.out {
+        pipeline::export::write_atomic(out, serde_json::to_string_pretty(&report)?.as_bytes())?;
+    }
+    Ok(if failed > 0 { Status::Error } else { Status::Ok })
+}
+
+/// Precision against recall over the sweep, as a PNG.
+fn pr_curve(path: &Path, curve: &[Counts]) -> Result<()> {
+    use plotters::prelude::*;
+    let root = BitMapBackend::new(path, (600, 500)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption("precision-recall", ("sans-serif", 20))
+        .margin(15)
+        .x_label_area_size(35)
+        .y_label_area_size(45)
+        .build_cartesian_2d(0f64..1f64, 0f64..1f64)?;
+    chart.configure_mesh().x_desc("recall").y_desc("precision").draw()?;
+    let mut pts: Vec<(f64, f64)> = curve.iter().filter(|c| c.tp + c.fp > 0).map(|c| (c.recall, c.precision)).collect();
+    pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+    chart.draw_series(LineSeries::new(pts, &BLUE))?;
+    root.present()?;
+    Ok(())
+}
