@@ -15,7 +15,10 @@ TORCH_PKGS   := torch==$(TORCH) nvidia-cuda-runtime==13.0.96 nvidia-cuda-cupti==
 # .cargo/config.toml points LIBTORCH at $(VENV)/libtorch, a link to the wheel's torch.
 CARGO        := cargo
 
-.PHONY: all setup build demo test bench fmt lint clean cuda sample-tiles
+URBAN        := $(SHARED)/urban-trees
+MODEL        := models/weights/default.safetensors
+
+.PHONY: all setup build demo test bench fmt lint clean cuda sample-tiles eval-val model
 
 all: build
 
@@ -43,8 +46,23 @@ cuda: $(STAMPS)/torch-$(TORCH)
 build: setup
 	$(CARGO) build --release --workspace --examples --bins
 
+# Detect with the shipped model on the sample tiles, then score against their labels.
 demo: build
 	$(BIN) info sample_tiles/
+	$(BIN) detect sample_tiles/ --out out/demo --quicklook --force
+	$(BIN) evaluate --detections out/demo --labels sample_tiles/neon/OSBS_029.csv sample_tiles/synthetic/shrubs_512.geojson --match distance:6 --out out/demo/eval.json
+
+# The shipped model's validation figure: detect + evaluate on val_socal, no tuning flags.
+eval-val: build
+	@if [ ! -d $(URBAN) ]; then echo "skipped: $(URBAN) is absent (eval-val needs the shared NAIP data)"; exit 0; fi; \
+	$(BIN) detect $(URBAN)/images --list $(URBAN)/val_socal.txt --out out/val --force && \
+	$(BIN) evaluate --detections out/val --labels $(URBAN)/json --match distance:6 --sweep --out out/val/eval.json
+
+# Reproduces models/weights/default.safetensors (about 30 minutes on 2 CPU cores).
+model: build
+	@if [ ! -d $(URBAN) ]; then echo "skipped: $(URBAN) is absent (training needs the shared NAIP data)"; exit 0; fi; \
+	$(BIN) train --images $(URBAN)/images --list $(URBAN)/train_socal.txt --val-list $(URBAN)/val_socal.txt \
+	  --labels $(URBAN)/json --bands 1,2,3 --config configs/train-naip-trees.toml --device cpu --out $(MODEL)
 
 test: build
 	$(CARGO) test --release --workspace

@@ -14,7 +14,7 @@ scene() { # SIZE -> path of a synthetic scene of SIZE x SIZE pixels
   if [ ! -f "$path" ]; then
     echo "generating $path (once)" >&2
     "$BIN/examples/synthetic_scene" "$path.tmp.tif" "$1" 7 >&2
-    mv "$path.tmp.tif" "$path"; mv "$path.tmp.csv" "$DATA/scene_$1.csv"
+    mv "$path.tmp.tif" "$path"; mv "$path.tmp.geojson" "$DATA/scene_$1.geojson"
   fi
   echo "$path"
 }

@@ -20,6 +20,8 @@ pub struct Cli {
 pub enum Command {
     /// Describe rasters: size, bands, CRS, geotransform, ground sample distance, nodata, layout.
     Info(InfoArgs),
+    /// Write the candidate patches (preprocessing blobs or sliding windows) as GeoJSON, to inspect them.
+    Candidates(CandidatesArgs),
     /// Find objects: rasters or folders in, GeoJSON (and GeoPackage/Shapefile) out.
     Detect(DetectArgs),
     /// Score detections against labels: precision, recall and F1 (one-to-one matching).
@@ -134,6 +136,26 @@ pub struct CalibrateArgs {
     pub input_gsd: Option<f64>,
 }
 
+/// Arguments of `rsdetect candidates`.
+#[derive(Debug, clap::Args)]
+pub struct CandidatesArgs {
+    /// Raster files, or folders to search for rasters.
+    #[arg(required = true, value_name = "RASTER")]
+    pub inputs: Vec<PathBuf>,
+    /// GeoJSON file to write (all rasters' candidates).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// TOML configuration (its [candidates] or [sliding] table).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Preprocessing blobs (default) or sliding windows.
+    #[arg(long)]
+    pub mode: Option<crate::config::Mode>,
+    /// Window side for sliding windows, pixels (default 64).
+    #[arg(long, default_value = "64")]
+    pub patch: usize,
+}
+
 /// Arguments of `rsdetect detect`.
 #[derive(Debug, clap::Args)]
 pub struct DetectArgs {
@@ -143,6 +165,9 @@ pub struct DetectArgs {
     /// Output folder (created if missing).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Only the rasters named in this file (one name per line, extension optional).
+    #[arg(long, value_name = "FILE")]
+    pub list: Option<PathBuf>,
     /// Model file (default: the model shipped in models/weights/).
     #[arg(long, value_name = "FILE")]
     pub model: Option<PathBuf>,

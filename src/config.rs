@@ -45,8 +45,9 @@ pub struct Config {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
-    /// Score every window on a fine lattice at once per tile (fastest when
-    /// windows overlap; needs a ResNet model).
+    /// Score every window on a fine lattice at once per tile: fast, but
+    /// windows see their surroundings, which patch-trained models did not
+    /// (needs a ResNet model).
     Dense,
     /// Classify only blobs found by preprocessing (fast).
     Candidates,
@@ -107,8 +108,9 @@ impl Config {
         let suppression_m = self.suppression_m.unwrap_or(spec.suppression_m);
         // Windows at least twice as dense as the closest detections allowed.
         let fine = ((suppression_m / model_m / 2.0).floor() as usize).max(1);
-        let default_mode = if spec.dense_stride.is_some() { Mode::Dense } else { Mode::Sliding };
-        let source = match self.mode.unwrap_or(default_mode) {
+        // Models learn from isolated patches; per-window scoring sees what
+        // training saw. Dense scoring sees context instead: opt-in.
+        let source = match self.mode.unwrap_or(Mode::Sliding) {
             Mode::Dense => {
                 let Some(stride) = spec.dense_stride else {
                     bail!("mode = \"dense\" needs a ResNet model; use mode = \"sliding\"");
@@ -207,7 +209,8 @@ mod tests {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs");
         for entry in std::fs::read_dir(root).unwrap() {
             let path = entry.unwrap().path();
-            if path.extension().is_some_and(|e| e == "toml") {
+            let training = path.file_name().is_some_and(|n| n.to_string_lossy().starts_with("train-"));
+            if path.extension().is_some_and(|e| e == "toml") && !training {
                 let c = Config::load(&path).unwrap();
                 c.resolve(&spec()).unwrap_or_else(|e| panic!("{}: {e:#}", path.display()));
             }
@@ -222,7 +225,8 @@ mod tests {
         // 3 m at 0.6 m is 5 px: windows every 2 px.
         assert_eq!(o.source, CandidateSource::Sliding(Sliding { size: 32, stride: 2, edge: EdgePolicy::Cover }));
         let dense = PatchSpec { dense_stride: Some(4), ..spec() };
-        assert_eq!(Config::default().resolve(&dense).unwrap().source, CandidateSource::Dense { step: 2 });
+        let c: Config = toml::from_str("mode = \"dense\"").unwrap();
+        assert_eq!(c.resolve(&dense).unwrap().source, CandidateSource::Dense { step: 2 });
     }
 
     #[test]

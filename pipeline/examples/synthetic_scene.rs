@@ -1,5 +1,5 @@
 //! Writes a synthetic shrub scene (tiled RGB GeoTIFF) and its shrub centres
-//! (CSV, pixel coordinates `x,y,radius`).
+//! as GeoJSON points in the scene's CRS, with each crown's radius in metres.
 //!
 //! `cargo run --release -p pipeline --example synthetic_scene -- OUT.tif SIZE [SEED] [COMPRESS]`
 
@@ -22,11 +22,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let out = PathBuf::from(out);
     let shrubs = write_scene(&out, &spec)?;
-    let mut csv = std::io::BufWriter::new(std::fs::File::create(out.with_extension("csv"))?);
-    writeln!(csv, "x,y,radius")?;
-    for s in &shrubs {
-        writeln!(csv, "{:.2},{:.2},{:.2}", s.x, s.y, s.radius)?;
+    let mut labels = std::io::BufWriter::new(std::fs::File::create(out.with_extension("geojson"))?);
+    writeln!(labels, "{{\"type\":\"FeatureCollection\",\"crs\":{{\"type\":\"name\",\"properties\":{{\"name\":\"urn:ogc:def:crs:EPSG::{}\"}}}},\"features\":[", spec.epsg)?;
+    for (i, s) in shrubs.iter().enumerate() {
+        let (x, y) = (spec.origin.0 + s.x * spec.gsd_m, spec.origin.1 - s.y * spec.gsd_m);
+        let sep = if i + 1 < shrubs.len() { "," } else { "" };
+        writeln!(labels, "{{\"type\":\"Feature\",\"properties\":{{\"radius_m\":{:.3}}},\"geometry\":{{\"type\":\"Point\",\"coordinates\":[{x:.3},{y:.3}]}}}}{sep}", s.radius * spec.gsd_m)?;
     }
+    writeln!(labels, "]}}")?;
     eprintln!("{}: {size}x{size} px, {} shrubs", out.display(), shrubs.len());
     Ok(())
 }

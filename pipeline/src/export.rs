@@ -243,40 +243,14 @@ pub fn write_ogr(path: &Path, format: OgrFormat, set: &FeatureSet) -> Result<()>
             FeatureCrs::Pixel => None,
         };
         let name = path.file_stem().unwrap_or_default().to_string_lossy().into_owned();
-        let mut tx = ds.start_transaction().map_err(fail)?;
-        let layer = tx
-            .create_layer(LayerOptions {
-                name: &name,
-                srs: srs.as_ref(),
-                ty: OGRwkbGeometryType::wkbPolygon,
-                options: None,
-            })
-            .map_err(fail)?;
-        let fields = [
-            ("score", OGRFieldType::OFTReal),
-            ("class", OGRFieldType::OFTString),
-            ("source", OGRFieldType::OFTString),
-            ("bbox_x0", OGRFieldType::OFTReal),
-            ("bbox_y0", OGRFieldType::OFTReal),
-            ("bbox_x1", OGRFieldType::OFTReal),
-            ("bbox_y1", OGRFieldType::OFTReal),
-        ];
-        layer.create_defn_fields(&fields).map_err(fail)?;
-        for f in &set.features {
-            let wkt =
-                format!("POLYGON(({}))", f.ring.iter().map(|[x, y]| format!("{x} {y}")).collect::<Vec<_>>().join(","));
-            let geometry = Geometry::from_wkt(&wkt).map_err(fail)?;
-            let mut feature = gdal::vector::Feature::new(layer.defn()).map_err(fail)?;
-            feature.set_geometry(geometry).map_err(fail)?;
-            feature.set_field_double(0, f.score).map_err(fail)?;
-            feature.set_field_string(1, &f.class).map_err(fail)?;
-            feature.set_field_string(2, &f.source).map_err(fail)?;
-            for (i, v) in f.bbox.iter().enumerate() {
-                feature.set_field_double(3 + i, *v).map_err(fail)?;
-            }
-            feature.create(&layer).map_err(fail)?;
+        // GeoPackage writes far faster in one transaction; Shapefiles have none.
+        if format == OgrFormat::Gpkg {
+            let mut tx = ds.start_transaction().map_err(fail)?;
+            write_layer(&mut tx, &name, srs.as_ref(), set).map_err(fail)?;
+            tx.commit().map_err(fail)?;
+        } else {
+            write_layer(&mut ds, &name, srs.as_ref(), set).map_err(fail)?;
         }
-        tx.commit().map_err(fail)?;
         Ok(())
     })();
     let moved = written.and_then(|()| {
@@ -291,6 +265,34 @@ pub fn write_ogr(path: &Path, format: OgrFormat, set: &FeatureSet) -> Result<()>
     });
     let _ = std::fs::remove_dir_all(&stage);
     moved
+}
+
+/// Creates the layer and its features.
+fn write_layer(ds: &mut gdal::Dataset, name: &str, srs: Option<&SpatialRef>, set: &FeatureSet) -> gdal::errors::Result<()> {
+    let layer = ds.create_layer(LayerOptions { name, srs, ty: OGRwkbGeometryType::wkbPolygon, options: None })?;
+    let fields = [
+        ("score", OGRFieldType::OFTReal),
+        ("class", OGRFieldType::OFTString),
+        ("source", OGRFieldType::OFTString),
+        ("bbox_x0", OGRFieldType::OFTReal),
+        ("bbox_y0", OGRFieldType::OFTReal),
+        ("bbox_x1", OGRFieldType::OFTReal),
+        ("bbox_y1", OGRFieldType::OFTReal),
+    ];
+    layer.create_defn_fields(&fields)?;
+    for f in &set.features {
+        let wkt = format!("POLYGON(({}))", f.ring.iter().map(|[x, y]| format!("{x} {y}")).collect::<Vec<_>>().join(","));
+        let mut feature = gdal::vector::Feature::new(layer.defn())?;
+        feature.set_geometry(Geometry::from_wkt(&wkt)?)?;
+        feature.set_field_double(0, f.score)?;
+        feature.set_field_string(1, &f.class)?;
+        feature.set_field_string(2, &f.source)?;
+        for (i, v) in f.bbox.iter().enumerate() {
+            feature.set_field_double(3 + i, *v)?;
+        }
+        feature.create(&layer)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use pipeline::classify::PatchClassifier;
 use pipeline::detect::detect_raster;
 use pipeline::evaluate::{match_counts, sweep_thresholds, Counts, MatchRule, ScoredBox, Truth};
 use pipeline::labels::{find_label_files, labels_in_raster, read_labels, LabelFile};
-use pipeline::merge::{suppress, Detection};
+use pipeline::merge::Detection;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -28,23 +28,15 @@ pub struct CalibrateSection {
 
 impl Default for CalibrateSection {
     fn default() -> Self {
-        CalibrateSection { rule: "distance:6".into(), suppression_m: vec![2.0, 3.0, 4.0, 5.0] }
+        CalibrateSection { rule: "distance:6".into(), suppression_m: vec![3.0, 4.0, 5.0] }
     }
 }
 
 /// Runs `rsdetect calibrate`.
 pub fn run(args: &CalibrateArgs) -> Result<Status> {
-    let (mut paths, errors) = pipeline::inputs::find_rasters(&args.images);
+    let (paths, errors) = crate::commands::select_rasters(&args.images, args.list.as_deref())?;
     if let Some(e) = errors.first() {
         anyhow::bail!("{e}");
-    }
-    if let Some(list) = &args.list {
-        let text = std::fs::read_to_string(list).with_context(|| format!("{}: cannot read", list.display()))?;
-        let names: Vec<String> = text
-            .lines()
-            .map(|l| Path::new(l.trim()).file_stem().unwrap_or_default().to_string_lossy().into_owned())
-            .collect();
-        paths.retain(|p| p.file_stem().is_some_and(|s| names.iter().any(|n| *n == *s.to_string_lossy())));
     }
     let labels: Vec<LabelFile> =
         find_label_files(&args.labels)?.iter().map(|p| read_labels(p)).collect::<Result<_, _>>()?;
@@ -53,8 +45,8 @@ pub fn run(args: &CalibrateArgs) -> Result<Status> {
     Ok(Status::Ok)
 }
 
-/// Detections (all above a low floor, unsuppressed) and labels of each
-/// validation raster, in its pixels, with metres per pixel.
+/// Detections (all above a low floor) and labels of each validation
+/// raster, in its pixels, with metres per pixel.
 type Scene = (Vec<Detection>, Vec<Truth>, f64);
 
 /// Chooses and stores the operating point of the model at `model_path`.
@@ -68,30 +60,29 @@ pub fn calibrate_model(
 ) -> Result<()> {
     let rule: MatchRule = section.rule.parse().map_err(anyhow::Error::msg)?;
     let mut classifier = TchClassifier::load(model_path, device)?;
-    let mut opts = Config::default().resolve(classifier.spec())?;
-    opts.score_threshold = 0.05;
-    opts.suppression_m = 0.0;
-    opts.input_gsd_m = input_gsd;
-    let mut scenes: Vec<Scene> = Vec::new();
-    for (i, path) in rasters.iter().enumerate() {
-        let r = detect_raster(path, &mut classifier, &opts, &mut |_, _| {})?;
-        let raster = pipeline::Raster::open(path)?;
-        let truth =
-            labels_in_raster(labels, &raster)?.into_iter().map(|l| Truth { centre: l.centre, bbox: l.bbox }).collect();
-        let pixel_m = raster.info().gsd_m.map(|g| g.mean()).or(input_gsd).unwrap_or(1.0);
-        scenes.push((r.detections, truth, pixel_m));
-        eprint!("\rcalibrating: scored {}/{} validation rasters", i + 1, rasters.len());
-    }
-    eprintln!();
     let thresholds = sweep_thresholds();
     let mut best: Option<(f64, f64, Counts)> = None;
     let mut table = Vec::new();
     for &s in &section.suppression_m {
+        // Score as detect will with this suppression distance (the window
+        // stride derives from it), keeping everything above a low floor.
+        let config = Config { suppression_m: Some(s), score_threshold: Some(0.05), ..Config::default() };
+        let mut opts = config.resolve(classifier.spec())?;
+        opts.input_gsd_m = input_gsd;
+        let mut scenes: Vec<Scene> = Vec::new();
+        for (i, path) in rasters.iter().enumerate() {
+            let r = detect_raster(path, &mut classifier, &opts, &mut |_, _| {})?;
+            let raster = pipeline::Raster::open(path)?;
+            let truth = labels_in_raster(labels, &raster)?.into_iter().map(|l| Truth { centre: l.centre, bbox: l.bbox }).collect();
+            let pixel_m = raster.info().gsd_m.map(|g| g.mean()).or(input_gsd).unwrap_or(1.0);
+            scenes.push((r.detections, truth, pixel_m));
+            eprint!("\rcalibrating, suppression {s} m: scored {}/{} validation rasters", i + 1, rasters.len());
+        }
+        eprintln!();
         let mut totals = vec![Counts::default(); thresholds.len()];
         for (dets, truth, pixel_m) in &scenes {
-            let kept = suppress(dets.clone(), s / pixel_m);
             for (k, &t) in thresholds.iter().enumerate() {
-                let boxes: Vec<ScoredBox> = kept
+                let boxes: Vec<ScoredBox> = dets
                     .iter()
                     .filter(|d| d.score as f64 >= t)
                     .map(|d| ScoredBox { centre: d.centre, bbox: d.footprint, score: d.score as f64 })
@@ -105,11 +96,8 @@ pub fn calibrate_model(
             }
         }
         let (k, c) = totals.iter().enumerate().max_by(|a, b| a.1.f1.total_cmp(&b.1.f1)).expect("thresholds");
-        table.push(serde_json::json!({"suppression_m": s, "best_threshold": thresholds[k], "counts": c}));
-        eprintln!(
-            "suppression {s} m: best F1 {:.4} at threshold {:.2} (precision {:.4}, recall {:.4})",
-            c.f1, thresholds[k], c.precision, c.recall
-        );
+        table.push(serde_json::json!({"suppression_m": s, "stride": opts.source, "best_threshold": thresholds[k], "counts": c}));
+        eprintln!("suppression {s} m: best F1 {:.4} at threshold {:.2} (precision {:.4}, recall {:.4})", c.f1, thresholds[k], c.precision, c.recall);
     }
     let (threshold, suppression, counts) = best.context("no validation data to calibrate on")?;
     let mut model = models::Model::load(model_path, models::Device::Cpu)?;

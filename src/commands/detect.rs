@@ -65,7 +65,7 @@ pub fn run(args: &DetectArgs) -> Result<Status> {
         })
         .collect();
 
-    let (paths, missing) = pipeline::inputs::find_rasters(&args.inputs);
+    let (paths, missing) = crate::commands::select_rasters(&args.inputs, args.list.as_deref())?;
     let mut records: Vec<Record> = missing
         .iter()
         .map(|e| Record {

@@ -64,25 +64,11 @@ pub struct TrainFile {
     pub calibrate: calibrate::CalibrateSection,
 }
 
-/// Rasters under `inputs`, kept to the names in `list` when given.
+/// Rasters for training: all must be found.
 fn rasters(inputs: &[PathBuf], list: Option<&Path>) -> Result<Vec<PathBuf>> {
-    let (mut found, errors) = pipeline::inputs::find_rasters(inputs);
+    let (found, errors) = crate::commands::select_rasters(inputs, list)?;
     if let Some(e) = errors.first() {
         bail!("{e}");
-    }
-    if let Some(list) = list {
-        let text =
-            std::fs::read_to_string(list).with_context(|| format!("{}: cannot read the list", list.display()))?;
-        let names: std::collections::HashSet<String> = text
-            .lines()
-            .map(|l| l.trim())
-            .filter(|l| !l.is_empty())
-            .map(|l| Path::new(l).file_stem().unwrap_or_default().to_string_lossy().into_owned())
-            .collect();
-        found.retain(|p| p.file_stem().is_some_and(|s| names.contains(&*s.to_string_lossy())));
-        if found.len() < names.len() {
-            tracing::warn!("{}: {} of {} listed rasters found", list.display(), found.len(), names.len());
-        }
     }
     Ok(found)
 }
@@ -201,7 +187,8 @@ pub fn run(args: &TrainArgs) -> Result<Status> {
         classes: vec!["background".into(), cfg.model.class.clone()],
         positive: 1,
         score_threshold: 0.5,
-        suppression_m: cfg.calibrate.suppression_m.first().copied().unwrap_or(3.0),
+        // Until calibration chooses: the middle of the candidates.
+        suppression_m: cfg.calibrate.suppression_m.get(cfg.calibrate.suppression_m.len() / 2).copied().unwrap_or(3.0),
         training: serde_json::json!({
             "command": command.join(" "),
             "train_rasters": train_paths.len(), "train_objects": n_train, "train_patches": train_data.len(),
@@ -343,4 +330,20 @@ fn plot_curves(path: &Path, logs: &[EpochLog]) -> Result<()> {
     acc.draw_series(LineSeries::new(logs.iter().map(|l| (l.epoch as f64, l.val_acc)), &RED))?;
     root.present()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_training_configs_parse() {
+        for name in ["train-default.toml", "train-naip-trees.toml"] {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs").join(name);
+            let cfg: TrainFile = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(Arch::named(&cfg.model.arch).is_some(), "{name}");
+            assert!(cfg.calibrate.rule.parse::<pipeline::evaluate::MatchRule>().is_ok());
+        }
+        assert!(toml::from_str::<TrainFile>("[train]\nepoch = 3").is_err());
+    }
 }

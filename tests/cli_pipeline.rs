@@ -1,0 +1,182 @@
+//! train -> detect -> evaluate, run as a user runs them, on the synthetic
+//! shrub scene shipped in sample_tiles (and the NEON tile, resampled).
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+const SCENE: &str = "sample_tiles/synthetic/shrubs_512.tif";
+const SCENE_LABELS: &str = "sample_tiles/synthetic/shrubs_512.geojson";
+
+fn rsdetect(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rsdetect")).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// A small shrub model trained once for all tests of this file.
+fn model() -> &'static Path {
+    static MODEL: OnceLock<PathBuf> = OnceLock::new();
+    MODEL.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("shrub-model");
+        std::fs::create_dir_all(&dir).unwrap();
+        let config = dir.join("train.toml");
+        std::fs::write(
+            &config,
+            "[model]\narch = \"resnet-small\"\npatch = 16\nclass = \"shrub\"\n[train]\nepochs = 30\nbatch_size = 32\nlr = 0.005\n[calibrate]\nmatch = \"distance:2\"\nsuppression_m = [3.0]\n",
+        )
+        .unwrap();
+        let out = dir.join("shrubs.safetensors");
+        let o = rsdetect(&["train", "--images", SCENE, "--labels", SCENE_LABELS, "--val-images", SCENE, "--config", s(&config), "--out", s(&out), "--device", "cpu"]);
+        assert!(o.status.success(), "train failed: {}", text(&o.stderr));
+        assert!(text(&o.stderr).contains("operating point"), "{}", text(&o.stderr));
+        out
+    })
+}
+
+fn detect(inputs: &[&str], out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["detect"];
+    args.extend_from_slice(inputs);
+    args.extend(["--out", s(out), "--model", s(model()), "--device", "cpu"]);
+    args.extend_from_slice(extra);
+    rsdetect(&args)
+}
+
+fn json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn a_trained_model_finds_the_synthetic_shrubs() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = detect(&[SCENE], dir.path(), &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let report = dir.path().join("eval.json");
+    let e = rsdetect(&["evaluate", "--detections", s(dir.path()), "--labels", SCENE_LABELS, "--match", "distance:2", "--out", s(&report)]);
+    assert_eq!(e.status.code(), Some(0), "{}", text(&e.stderr));
+    let r = json(&report);
+    assert_eq!(r["match"], "distance:2");
+    let f1 = r["overall"]["f1"].as_f64().unwrap();
+    assert!(f1 >= 0.85, "F1 {f1}: {}", text(&e.stdout));
+    assert_eq!(r["per_class"]["shrub"]["tp"], r["overall"]["tp"]);
+    assert_eq!(r["overall"]["tp"].as_u64().unwrap() + r["overall"]["fn"].as_u64().unwrap(), 38);
+    let run = json(&dir.path().join("run.json"));
+    assert_eq!(run["config"]["source"]["mode"], "sliding");
+    // 3 m suppression at 0.5 m: windows every 3 px.
+    assert_eq!(run["config"]["source"]["stride"], 3);
+    assert_eq!(run["inputs"][0]["status"], "done");
+}
+
+#[test]
+fn geojson_is_wgs84_inside_the_footprint_and_ogr_formats_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = detect(&[SCENE], dir.path(), &["--format", "gpkg", "--format", "shp", "--quicklook"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let merged = dir.path().join("detections.geojson");
+    let v = json(&merged);
+    let n = v["features"].as_array().unwrap().len();
+    assert!(n > 0);
+    // UTM 30N, 580-580.256 km E, 4079.744-4080 km N: lon -2.10.., lat 36.86..
+    for f in v["features"].as_array().unwrap() {
+        for c in f["geometry"]["coordinates"][0].as_array().unwrap() {
+            let (lon, lat) = (c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
+            assert!((-2.11..-2.09).contains(&lon) && (36.85..36.87).contains(&lat), "{lon},{lat}");
+        }
+        assert_eq!(f["properties"]["class"], "shrub");
+        assert!(f["properties"]["source"].as_str().unwrap().ends_with("shrubs_512.tif"));
+    }
+    for file in ["detections.geojson", "detections.gpkg", "detections.shp", "shrubs_512.gpkg"] {
+        let info = Command::new("ogrinfo").args(["-so", "-al"]).arg(dir.path().join(file)).output().expect("ogrinfo (gdal-bin) runs");
+        let t = text(&info.stdout);
+        assert!(t.contains(&format!("Feature Count: {n}")), "{file}: {t}");
+        assert!(t.contains("ID[\"EPSG\",4326]") || t.contains("WGS 84"), "{file}: {t}");
+    }
+    assert!(dir.path().join("shrubs_512.png").exists());
+    // Nothing temporary is left behind.
+    assert!(std::fs::read_dir(dir.path()).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().starts_with('.')));
+}
+
+#[test]
+fn a_resumed_run_gives_the_same_merged_file() {
+    let inputs = tempfile::tempdir().unwrap();
+    for (from, to) in [(SCENE, "a_scene.tif"), ("sample_tiles/neon/OSBS_029.tif", "b_neon.tif")] {
+        std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join(from), inputs.path().join(to)).unwrap();
+    }
+    let out = tempfile::tempdir().unwrap();
+    let first = detect(&[s(inputs.path())], out.path(), &[]);
+    assert!(first.status.code() == Some(0) || first.status.code() == Some(1), "{}", text(&first.stderr));
+    let merged = std::fs::read(out.path().join("detections.geojson")).unwrap();
+    // As if killed after the first input: its file is there, nothing else.
+    std::fs::remove_file(out.path().join("b_neon.geojson")).unwrap();
+    std::fs::remove_file(out.path().join("detections.geojson")).unwrap();
+    let again = detect(&[s(inputs.path())], out.path(), &[]);
+    assert_eq!(again.status.code(), first.status.code(), "{}", text(&again.stderr));
+    let run = json(&out.path().join("run.json"));
+    assert_eq!(run["inputs"][0]["status"], "skipped");
+    assert_eq!(run["inputs"][1]["status"], "done");
+    assert_eq!(std::fs::read(out.path().join("detections.geojson")).unwrap(), merged);
+    let forced = detect(&[s(inputs.path())], out.path(), &["--force"]);
+    assert_eq!(forced.status.code(), first.status.code());
+    assert_eq!(std::fs::read(out.path().join("detections.geojson")).unwrap(), merged);
+}
+
+#[test]
+fn a_bad_input_is_reported_and_the_others_finish() {
+    let inputs = tempfile::tempdir().unwrap();
+    std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join(SCENE), inputs.path().join("good.tif")).unwrap();
+    std::fs::write(inputs.path().join("broken.tif"), "not a raster\n").unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let o = detect(&[s(inputs.path())], out.path(), &[]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o.stderr);
+    assert!(err.contains("broken.tif: not a raster"), "{err}");
+    assert!(out.path().join("good.geojson").exists());
+    assert!(!out.path().join("broken.geojson").exists());
+    let run = json(&out.path().join("run.json"));
+    assert_eq!(run["totals"]["failed"], 1);
+}
+
+#[test]
+fn rasters_without_georeferencing_stay_in_pixels() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("screenshot.png");
+    let made = Command::new("gdal_translate").args(["-q", "-of", "PNG", SCENE]).arg(&png).current_dir(env!("CARGO_MANIFEST_DIR")).status().unwrap();
+    assert!(made.success());
+    let _ = std::fs::remove_file(dir.path().join("screenshot.png.aux.xml"));
+    let out = dir.path().join("out");
+    let o = detect(&[s(&png)], &out, &["--input-gsd", "0.5"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("pixel coordinates"), "{}", text(&o.stderr));
+    let v = json(&out.join("screenshot.geojson"));
+    assert!(v["rsdetect:coordinates"].as_str().unwrap().starts_with("pixel"));
+    let ring = &v["features"][0]["geometry"]["coordinates"][0];
+    assert!(ring[0][0].as_f64().unwrap() >= 0.0 && ring[0][1].as_f64().unwrap() <= 0.0);
+}
+
+#[test]
+fn unusable_models_and_devices_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("junk.safetensors");
+    std::fs::write(&junk, "junk").unwrap();
+    let o = rsdetect(&["detect", SCENE, "--out", s(dir.path()), "--model", s(&junk)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("junk.safetensors: not a model file"), "{}", text(&o.stderr));
+    let devices: Value = serde_json::from_slice(&rsdetect(&["devices", "--json"]).stdout).unwrap();
+    if devices["cuda_devices"] == 0 {
+        let o = rsdetect(&["detect", SCENE, "--out", s(dir.path()), "--model", s(model()), "--device", "cuda"]);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(text(&o.stderr).contains("--device cuda:0") && text(&o.stderr).contains("--device cpu"), "{}", text(&o.stderr));
+    }
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "tiles = 3\n").unwrap();
+    let o = detect(&[SCENE], dir.path(), &["--config", s(&bad)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("unknown field `tiles`"), "{}", text(&o.stderr));
+}
