@@ -59,7 +59,17 @@ fn a_trained_model_finds_the_synthetic_shrubs() {
     let o = detect(&[SCENE], dir.path(), &[]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let report = dir.path().join("eval.json");
-    let e = rsdetect(&["evaluate", "--detections", s(dir.path()), "--labels", SCENE_LABELS, "--match", "distance:2", "--out", s(&report)]);
+    let e = rsdetect(&[
+        "evaluate",
+        "--detections",
+        s(dir.path()),
+        "--labels",
+        SCENE_LABELS,
+        "--match",
+        "distance:2",
+        "--out",
+        s(&report),
+    ]);
     assert_eq!(e.status.code(), Some(0), "{}", text(&e.stderr));
     let r = json(&report);
     assert_eq!(r["match"], "distance:2");
@@ -93,7 +103,11 @@ fn geojson_is_wgs84_inside_the_footprint_and_ogr_formats_agree() {
         assert!(f["properties"]["source"].as_str().unwrap().ends_with("shrubs_512.tif"));
     }
     for file in ["detections.geojson", "detections.gpkg", "detections.shp", "shrubs_512.gpkg"] {
-        let info = Command::new("ogrinfo").args(["-so", "-al"]).arg(dir.path().join(file)).output().expect("ogrinfo (gdal-bin) runs");
+        let info = Command::new("ogrinfo")
+            .args(["-so", "-al"])
+            .arg(dir.path().join(file))
+            .output()
+            .expect("ogrinfo (gdal-bin) runs");
         let t = text(&info.stdout);
         assert!(t.contains(&format!("Feature Count: {n}")), "{file}: {t}");
         assert!(t.contains("ID[\"EPSG\",4326]") || t.contains("WGS 84"), "{file}: {t}");
@@ -147,7 +161,12 @@ fn a_bad_input_is_reported_and_the_others_finish() {
 fn rasters_without_georeferencing_stay_in_pixels() {
     let dir = tempfile::tempdir().unwrap();
     let png = dir.path().join("screenshot.png");
-    let made = Command::new("gdal_translate").args(["-q", "-of", "PNG", SCENE]).arg(&png).current_dir(env!("CARGO_MANIFEST_DIR")).status().unwrap();
+    let made = Command::new("gdal_translate")
+        .args(["-q", "-of", "PNG", SCENE])
+        .arg(&png)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .unwrap();
     assert!(made.success());
     let _ = std::fs::remove_file(dir.path().join("screenshot.png.aux.xml"));
     let out = dir.path().join("out");
@@ -172,7 +191,11 @@ fn unusable_models_and_devices_are_refused() {
     if devices["cuda_devices"] == 0 {
         let o = rsdetect(&["detect", SCENE, "--out", s(dir.path()), "--model", s(model()), "--device", "cuda"]);
         assert_eq!(o.status.code(), Some(2));
-        assert!(text(&o.stderr).contains("--device cuda:0") && text(&o.stderr).contains("--device cpu"), "{}", text(&o.stderr));
+        assert!(
+            text(&o.stderr).contains("--device cuda:0") && text(&o.stderr).contains("--device cpu"),
+            "{}",
+            text(&o.stderr)
+        );
     }
     let bad = dir.path().join("bad.toml");
     std::fs::write(&bad, "tiles = 3\n").unwrap();

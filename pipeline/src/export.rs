@@ -268,7 +268,12 @@ pub fn write_ogr(path: &Path, format: OgrFormat, set: &FeatureSet) -> Result<()>
 }
 
 /// Creates the layer and its features.
-fn write_layer(ds: &mut gdal::Dataset, name: &str, srs: Option<&SpatialRef>, set: &FeatureSet) -> gdal::errors::Result<()> {
+fn write_layer(
+    ds: &mut gdal::Dataset,
+    name: &str,
+    srs: Option<&SpatialRef>,
+    set: &FeatureSet,
+) -> gdal::errors::Result<()> {
     let layer = ds.create_layer(LayerOptions { name, srs, ty: OGRwkbGeometryType::wkbPolygon, options: None })?;
     let fields = [
         ("score", OGRFieldType::OFTReal),
@@ -281,7 +286,8 @@ fn write_layer(ds: &mut gdal::Dataset, name: &str, srs: Option<&SpatialRef>, set
     ];
     layer.create_defn_fields(&fields)?;
     for f in &set.features {
-        let wkt = format!("POLYGON(({}))", f.ring.iter().map(|[x, y]| format!("{x} {y}")).collect::<Vec<_>>().join(","));
+        let wkt =
+            format!("POLYGON(({}))", f.ring.iter().map(|[x, y]| format!("{x} {y}")).collect::<Vec<_>>().join(","));
         let mut feature = gdal::vector::Feature::new(layer.defn())?;
         feature.set_geometry(Geometry::from_wkt(&wkt)?)?;
         feature.set_field_double(0, f.score)?;

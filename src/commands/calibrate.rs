@@ -73,7 +73,10 @@ pub fn calibrate_model(
         for (i, path) in rasters.iter().enumerate() {
             let r = detect_raster(path, &mut classifier, &opts, &mut |_, _| {})?;
             let raster = pipeline::Raster::open(path)?;
-            let truth = labels_in_raster(labels, &raster)?.into_iter().map(|l| Truth { centre: l.centre, bbox: l.bbox }).collect();
+            let truth = labels_in_raster(labels, &raster)?
+                .into_iter()
+                .map(|l| Truth { centre: l.centre, bbox: l.bbox })
+                .collect();
             let pixel_m = raster.info().gsd_m.map(|g| g.mean()).or(input_gsd).unwrap_or(1.0);
             scenes.push((r.detections, truth, pixel_m));
             eprint!("\rcalibrating, suppression {s} m: scored {}/{} validation rasters", i + 1, rasters.len());
@@ -97,7 +100,10 @@ pub fn calibrate_model(
         }
         let (k, c) = totals.iter().enumerate().max_by(|a, b| a.1.f1.total_cmp(&b.1.f1)).expect("thresholds");
         table.push(serde_json::json!({"suppression_m": s, "stride": opts.source, "best_threshold": thresholds[k], "counts": c}));
-        eprintln!("suppression {s} m: best F1 {:.4} at threshold {:.2} (precision {:.4}, recall {:.4})", c.f1, thresholds[k], c.precision, c.recall);
+        eprintln!(
+            "suppression {s} m: best F1 {:.4} at threshold {:.2} (precision {:.4}, recall {:.4})",
+            c.f1, thresholds[k], c.precision, c.recall
+        );
     }
     let (threshold, suppression, counts) = best.context("no validation data to calibrate on")?;
     let mut model = models::Model::load(model_path, models::Device::Cpu)?;

@@ -65,7 +65,9 @@ pub fn run(args: &CandidatesArgs) -> Result<Status> {
         match (outcome, &mut all) {
             (Ok(set), None) => all = Some(set),
             (Ok(set), Some(a)) if a.crs == set.crs => a.features.extend(set.features),
-            (Ok(_), Some(_)) => tracing::warn!("{}: left out of {}, which is in another CRS", path.display(), args.out.display()),
+            (Ok(_), Some(_)) => {
+                tracing::warn!("{}: left out of {}, which is in another CRS", path.display(), args.out.display())
+            }
             (Err(e), _) => {
                 eprintln!("error: {}: {e:#}", path.display());
                 failed += 1;

@@ -340,7 +340,8 @@ mod tests {
     fn shipped_training_configs_parse() {
         for name in ["train-default.toml", "train-naip-trees.toml"] {
             let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs").join(name);
-            let cfg: TrainFile = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let cfg: TrainFile =
+                toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert!(Arch::named(&cfg.model.arch).is_some(), "{name}");
             assert!(cfg.calibrate.rule.parse::<pipeline::evaluate::MatchRule>().is_ok());
         }
