@@ -18,7 +18,7 @@ CARGO        := cargo
 URBAN        := $(SHARED)/urban-trees
 MODEL        := models/weights/default.safetensors
 
-.PHONY: all setup build demo test bench fmt lint clean cuda sample-tiles eval-val model
+.PHONY: all setup build demo test bench fmt lint clean cuda sample-tiles eval-val model parity
 
 all: build
 
@@ -42,6 +42,12 @@ $(VENV)/libtorch: $(STAMPS)/torch-$(TORCH)
 
 cuda: $(STAMPS)/torch-$(TORCH)
 	$(VENV)/bin/pip install -q torch==$(TORCH)
+
+# torchvision parity: torchvision's weights load into our networks and give
+# its logits. Python's torch needs the full CUDA wheel set (4.6 GB) to import.
+parity: build cuda
+	$(VENV)/bin/pip install -q --no-deps torchvision==0.26.0 pillow numpy
+	$(CARGO) test --release -p models --test torchvision_parity -- --nocapture
 
 build: setup
 	$(CARGO) build --release --workspace --examples --bins
