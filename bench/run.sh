@@ -44,6 +44,20 @@ else
   echo "skipped the Ziziphus scene: ../shared/data is absent"
 fi
 
+echo
+echo "## Classifier forward pass, CPU (patches/s; models/examples/throughput)"
+printf '%-14s %12s %6s %6s %14s\n' arch parameters patch batch patches/s
+arch_lines=()
+while IFS= read -r line; do
+  arch_lines+=("$line")
+  python3 - "$line" <<'PY'
+import json, sys
+r = json.loads(sys.argv[1])
+print(f"{r['arch']:<14} {r['parameters']:>12,} {r['patch']:>6} {r['batch']:>6} {r['patches_per_s']:>14.1f}")
+PY
+done < <("$BIN/examples/throughput" cpu 3)
+printf '%s\n' "${arch_lines[@]}" > bench/classifier.jsonl
+
 python3 - "${results[@]}" <<'PY'
 import json, platform, os, sys, datetime
 rows = [json.loads(a) for a in sys.argv[1:]]
@@ -51,6 +65,7 @@ out = {
     "date": datetime.date.today().isoformat(),
     "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
     "raster_scan": rows,
+    "classifier_cpu": [json.loads(l) for l in open("bench/classifier.jsonl") if l.strip()],
     "targets": {"raster_scan_peak_rss_mb_max": 1536},
 }
 big = [r for r in rows if r["width"] == 20000]

@@ -16,8 +16,9 @@ pub fn is_raster_name(path: &Path) -> bool {
 }
 
 /// The rasters named by `inputs`: files as given, folders searched
-/// recursively (hidden entries skipped), each folder's finds sorted. Paths
-/// that do not exist come back as errors, in the order met.
+/// recursively (hidden entries skipped), glob patterns the shell left
+/// unexpanded (`'tiles/*.tif'`) expanded, each folder's or pattern's finds
+/// sorted. Paths that do not exist come back as errors, in the order met.
 pub fn find_rasters(inputs: &[PathBuf]) -> (Vec<PathBuf>, Vec<Error>) {
     let mut found = Vec::new();
     let mut errors = Vec::new();
@@ -28,11 +29,30 @@ pub fn find_rasters(inputs: &[PathBuf]) -> (Vec<PathBuf>, Vec<Error>) {
             found[before..].sort();
         } else if input.exists() || input.to_string_lossy().starts_with("/vsi") {
             found.push(input.clone());
+        } else if let Some(matches) = expand_glob(input) {
+            if matches.is_empty() {
+                errors.push(Error::NotFound { path: input.clone() });
+            }
+            found.extend(matches);
         } else {
             errors.push(Error::NotFound { path: input.clone() });
         }
     }
     (found, errors)
+}
+
+/// The files a glob pattern matches, sorted; `None` when it is no pattern.
+fn expand_glob(pattern: &Path) -> Option<Vec<PathBuf>> {
+    let text = pattern.to_string_lossy();
+    if !text.contains(['*', '?', '[']) {
+        return None;
+    }
+    // As shells do: `*` does not match a leading dot.
+    let options = glob::MatchOptions { require_literal_leading_dot: true, ..glob::MatchOptions::new() };
+    let paths = glob::glob_with(&text, options).ok()?;
+    let mut out: Vec<PathBuf> = paths.flatten().filter(|p| p.is_file()).collect();
+    out.sort();
+    Some(out)
 }
 
 fn walk(dir: &Path, found: &mut Vec<PathBuf>, errors: &mut Vec<Error>) {
@@ -73,5 +93,11 @@ mod tests {
             found.iter().map(|p| p.strip_prefix(d.path()).unwrap().to_string_lossy().into_owned()).collect();
         assert_eq!(names, ["a.TIF", "b.tif", "sub/c.vrt"]);
         assert!(matches!(&errors[..], [Error::NotFound { path }] if *path == missing));
+        let pattern = d.path().join("*.tif");
+        let (found, errors) = find_rasters(&[pattern]);
+        assert_eq!(found, vec![d.path().join("b.tif")]);
+        assert!(errors.is_empty());
+        let (found, errors) = find_rasters(&[d.path().join("none-*.tif")]);
+        assert!(found.is_empty() && errors.len() == 1);
     }
 }
