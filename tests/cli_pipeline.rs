@@ -203,3 +203,70 @@ fn unusable_models_and_devices_are_refused() {
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("unknown field `tiles`"), "{}", text(&o.stderr));
 }
+
+#[test]
+fn training_reads_shapefile_and_geopackage_labels_and_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("t.toml");
+    std::fs::write(&config, "[model]\narch = \"resnet-small\"\npatch = 16\n[train]\nepochs = 2\nbatch_size = 32\n")
+        .unwrap();
+    for (ext, driver) in [("shp", "ESRI Shapefile"), ("gpkg", "GPKG")] {
+        let labels = dir.path().join(format!("labels.{ext}"));
+        let made = Command::new("ogr2ogr")
+            .args(["-f", driver])
+            .arg(&labels)
+            .arg(SCENE_LABELS)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let out = dir.path().join(format!("m-{ext}.safetensors"));
+        let o = rsdetect(&[
+            "train",
+            "--images",
+            SCENE,
+            "--labels",
+            s(&labels),
+            "--config",
+            s(&config),
+            "--out",
+            s(&out),
+            "--device",
+            "cpu",
+            "--no-calibrate",
+            "--epochs",
+            "1",
+        ]);
+        assert!(o.status.success(), "{ext}: {}", text(&o.stderr));
+        // Every tenth raster validates; with one raster all train.
+        assert!(text(&o.stderr).contains("1 training rasters (38 objects"), "{ext}: {}", text(&o.stderr));
+    }
+    // Two epochs of a two-epoch run, stopped after the first and resumed.
+    let out = dir.path().join("r.safetensors");
+    let args = [
+        "train",
+        "--images",
+        SCENE,
+        "--labels",
+        SCENE_LABELS,
+        "--config",
+        s(&config),
+        "--out",
+        s(&out),
+        "--device",
+        "cpu",
+        "--no-calibrate",
+    ];
+    let mut first: Vec<&str> = args.to_vec();
+    first.extend(["--epochs", "1"]);
+    assert!(rsdetect(&first).status.success());
+    let ckpt = dir.path().join("r.ckpt.safetensors");
+    let mut resumed: Vec<&str> = args.to_vec();
+    resumed.extend(["--resume", s(&ckpt)]);
+    let o = rsdetect(&resumed);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("resuming after epoch 1 of 2"), "{}", text(&o.stderr));
+    let log = std::fs::read_to_string(dir.path().join("r.log.csv")).unwrap();
+    assert_eq!(log.lines().count(), 3, "{log}");
+    assert!(log.lines().nth(2).unwrap().starts_with("2,"));
+}
