@@ -4,7 +4,7 @@
 //!
 //! `cargo run --release -p models --example throughput -- [DEVICE] [SECONDS]`
 
-use models::model_file::{Arch, ModelMeta, FORMAT_VERSION};
+use models::model_file::{Arch, ModelMeta};
 use models::{Classifier, DeviceChoice, Model};
 use std::time::Instant;
 
@@ -20,20 +20,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("resnet50", 64, 32),
         ("googlenet", 64, 64),
     ] {
-        let meta = ModelMeta {
-            format: FORMAT_VERSION,
-            arch: Arch::named(arch).ok_or("architecture")?,
-            bands: vec![1, 2, 3],
-            gsd_m: 0.5,
+        let meta = ModelMeta::new(
+            Arch::named(arch).ok_or("architecture")?,
+            vec![1, 2, 3],
             patch,
-            mean: vec![100.0; 3],
-            std: vec![50.0; 3],
-            classes: vec!["background".into(), "object".into()],
-            positive: 1,
-            score_threshold: 0.5,
-            suppression_m: 3.0,
-            training: serde_json::Value::Null,
-        };
+            0.5,
+            vec!["background".into(), "object".into()],
+        );
         let model = Model::new(meta, device)?;
         let params = model.parameters();
         let classifier = Classifier::from_model(model);

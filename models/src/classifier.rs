@@ -147,26 +147,21 @@ impl Classifier {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model_file::{Arch, ModelMeta, FORMAT_VERSION};
+    use crate::model_file::{Arch, ModelMeta};
 
     #[test]
     fn dense_scores_cover_the_lattice() {
         let _rng = crate::rng_lock();
         tch::manual_seed(3);
-        let meta = ModelMeta {
-            format: FORMAT_VERSION,
-            arch: Arch::named("resnet-small").unwrap(),
-            bands: vec![1, 2, 3],
-            gsd_m: 0.6,
-            patch: 32,
-            mean: vec![100.0; 3],
-            std: vec![40.0; 3],
-            classes: vec!["background".into(), "tree".into()],
-            positive: 1,
-            score_threshold: 0.5,
-            suppression_m: 3.0,
-            training: serde_json::Value::Null,
-        };
+        let mut meta = ModelMeta::new(
+            Arch::named("resnet-small").unwrap(),
+            vec![1, 2, 3],
+            32,
+            0.6,
+            vec!["background".into(), "tree".into()],
+        );
+        meta.mean = vec![100.0; 3];
+        meta.std = vec![40.0; 3];
         let c = Classifier::from_model(Model::new(meta, Device::Cpu).unwrap());
         assert_eq!(c.dense_stride(), Some(4));
         let (h, w) = (64usize, 80usize);

@@ -83,6 +83,27 @@ pub struct ModelMeta {
 }
 
 impl ModelMeta {
+    /// Metadata of an untrained model: identity normalisation, the last
+    /// class as the object class, threshold 0.5, suppression 3 m. Training
+    /// fills in the normalisation; calibration the operating point.
+    pub fn new(arch: Arch, bands: Vec<usize>, patch: usize, gsd_m: f64, classes: Vec<String>) -> ModelMeta {
+        let n = bands.len();
+        ModelMeta {
+            format: FORMAT_VERSION,
+            arch,
+            bands,
+            gsd_m,
+            patch,
+            mean: vec![0.0; n],
+            std: vec![1.0; n],
+            positive: classes.len().saturating_sub(1),
+            classes,
+            score_threshold: 0.5,
+            suppression_m: 3.0,
+            training: serde_json::Value::Null,
+        }
+    }
+
     /// Checks that the fields agree with one another.
     pub fn validate(&self) -> Result<(), String> {
         let n = self.bands.len();
@@ -385,20 +406,13 @@ mod tests {
     use super::*;
 
     pub(crate) fn meta() -> ModelMeta {
-        ModelMeta {
-            format: FORMAT_VERSION,
-            arch: Arch::named("resnet-small").unwrap(),
-            bands: vec![1, 2, 3],
-            gsd_m: 0.6,
-            patch: 32,
-            mean: vec![100.0; 3],
-            std: vec![50.0; 3],
-            classes: vec!["background".into(), "tree".into()],
-            positive: 1,
-            score_threshold: 0.5,
-            suppression_m: 3.0,
-            training: serde_json::Value::Null,
-        }
+        ModelMeta::new(
+            Arch::named("resnet-small").unwrap(),
+            vec![1, 2, 3],
+            32,
+            0.6,
+            vec!["background".into(), "tree".into()],
+        )
     }
 
     #[test]

@@ -81,6 +81,14 @@ fn downsample(p: nn::Path, c_in: i64, c_out: i64, stride: i64) -> Option<nn::Seq
         .then(|| nn::seq_t().add(conv(&p / "0", c_in, c_out, 1, 0, stride)).add(bn(&p / "1", c_out)))
 }
 
+/// The identity, or the downsampling projection where shapes change.
+fn shortcut(xs: &tch::Tensor, down: &Option<nn::SequentialT>, train: bool) -> tch::Tensor {
+    match down {
+        Some(d) => xs.apply_t(d, train),
+        None => xs.shallow_clone(),
+    }
+}
+
 fn basic(p: nn::Path, c_in: i64, planes: i64, stride: i64) -> FuncT<'static> {
     let conv1 = conv(&p / "conv1", c_in, planes, 3, 1, stride);
     let bn1 = bn(&p / "bn1", planes);
@@ -89,11 +97,7 @@ fn basic(p: nn::Path, c_in: i64, planes: i64, stride: i64) -> FuncT<'static> {
     let down = downsample(&p / "downsample", c_in, planes, stride);
     nn::func_t(move |xs, train| {
         let ys = xs.apply(&conv1).apply_t(&bn1, train).relu().apply(&conv2).apply_t(&bn2, train);
-        let skip = match &down {
-            Some(d) => xs.apply_t(d, train),
-            None => xs.shallow_clone(),
-        };
-        (skip + ys).relu()
+        (shortcut(xs, &down, train) + ys).relu()
     })
 }
 
@@ -116,11 +120,7 @@ fn bottleneck(p: nn::Path, c_in: i64, planes: i64, stride: i64) -> FuncT<'static
             .relu()
             .apply(&conv3)
             .apply_t(&bn3, train);
-        let skip = match &down {
-            Some(d) => xs.apply_t(d, train),
-            None => xs.shallow_clone(),
-        };
-        (skip + ys).relu()
+        (shortcut(xs, &down, train) + ys).relu()
     })
 }
 

@@ -298,7 +298,7 @@ pub fn train<E>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model_file::{Arch, ModelMeta, FORMAT_VERSION};
+    use crate::model_file::{Arch, ModelMeta};
 
     fn toy() -> (Model, Data) {
         tch::manual_seed(0);
@@ -324,20 +324,15 @@ mod tests {
         }
         let data = Data::new(&values, &classes, 3, p);
         let (mean, std) = band_stats(&data.x);
-        let meta = ModelMeta {
-            format: FORMAT_VERSION,
-            arch: Arch::named("resnet-small").unwrap(),
-            bands: vec![1, 2, 3],
-            gsd_m: 0.5,
-            patch: p,
-            mean,
-            std,
-            classes: vec!["background".into(), "object".into()],
-            positive: 1,
-            score_threshold: 0.5,
-            suppression_m: 2.0,
-            training: serde_json::Value::Null,
-        };
+        let mut meta = ModelMeta::new(
+            Arch::named("resnet-small").unwrap(),
+            vec![1, 2, 3],
+            p,
+            0.5,
+            vec!["background".into(), "object".into()],
+        );
+        meta.mean = mean;
+        meta.std = std;
         (Model::new(meta, Device::Cpu).unwrap(), data)
     }
 

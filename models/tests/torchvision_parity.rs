@@ -2,26 +2,13 @@
 //! weights, exported by torchvision_export.py with the venv's torch and
 //! torchvision 0.26) loads strictly and gives torchvision's logits.
 
-use models::model_file::{Arch, ModelMeta, FORMAT_VERSION};
+use models::model_file::{Arch, ModelMeta};
 use models::{Device, Model, Strictness};
 use std::path::Path;
 use std::process::Command;
 
 fn meta(arch: &str) -> ModelMeta {
-    ModelMeta {
-        format: FORMAT_VERSION,
-        arch: Arch::named(arch).unwrap(),
-        bands: vec![1, 2, 3],
-        gsd_m: 1.0,
-        patch: 64,
-        mean: vec![0.0; 3],
-        std: vec![1.0; 3],
-        classes: (0..10).map(|i| format!("class{i}")).collect(),
-        positive: 1,
-        score_threshold: 0.5,
-        suppression_m: 1.0,
-        training: serde_json::Value::Null,
-    }
+    ModelMeta::new(Arch::named(arch).unwrap(), vec![1, 2, 3], 64, 1.0, (0..10).map(|i| format!("class{i}")).collect())
 }
 
 fn tensor(file: &Path, name: &str) -> (Vec<usize>, Vec<f32>) {

@@ -176,26 +176,18 @@ pub fn run(args: &TrainArgs) -> Result<Status> {
     let device = models::resolve(args.device)?;
     let (mean, std) = band_stats(&train_data.x);
     let command: Vec<String> = std::env::args().collect();
-    let meta = ModelMeta {
-        format: models::model_file::FORMAT_VERSION,
-        arch,
-        bands: bands.clone(),
-        gsd_m,
-        patch: cfg.model.patch,
-        mean,
-        std,
-        classes: vec!["background".into(), cfg.model.class.clone()],
-        positive: 1,
-        score_threshold: 0.5,
-        // Until calibration chooses: the middle of the candidates.
-        suppression_m: cfg.calibrate.suppression_m.get(cfg.calibrate.suppression_m.len() / 2).copied().unwrap_or(3.0),
-        training: serde_json::json!({
-            "command": command.join(" "),
-            "train_rasters": train_paths.len(), "train_objects": n_train, "train_patches": train_data.len(),
-            "val_rasters": val_paths.len(), "val_objects": n_val, "val_patches": val_data.len(),
-            "config": {"model": cfg.model.arch, "patch": cfg.model.patch, "train": cfg.train},
-        }),
-    };
+    let mut meta =
+        ModelMeta::new(arch, bands.clone(), cfg.model.patch, gsd_m, vec!["background".into(), cfg.model.class.clone()]);
+    meta.mean = mean;
+    meta.std = std;
+    // Until calibration chooses: the middle of the candidates.
+    meta.suppression_m = cfg.calibrate.suppression_m.get(cfg.calibrate.suppression_m.len() / 2).copied().unwrap_or(3.0);
+    meta.training = serde_json::json!({
+        "command": command.join(" "),
+        "train_rasters": train_paths.len(), "train_objects": n_train, "train_patches": train_data.len(),
+        "val_rasters": val_paths.len(), "val_objects": n_val, "val_patches": val_data.len(),
+        "config": {"model": cfg.model.arch, "patch": cfg.model.patch, "train": cfg.train},
+    });
     models::seed(cfg.train.seed);
     let mut model = Model::new(meta, device).map_err(anyhow::Error::msg)?;
     let mut first_epoch = 0;
