@@ -224,6 +224,7 @@ impl OgrFormat {
 /// Writes a feature set with OGR (fields score, class, source, bbox_x0 ..
 /// bbox_y1), through a temporary folder and renames.
 pub fn write_ogr(path: &Path, format: OgrFormat, set: &FeatureSet) -> Result<()> {
+    crate::raster::init_gdal();
     let fail = |e: gdal::errors::GdalError| Error::Output { path: path.to_owned(), reason: e.to_string() };
     let dir = path.parent().unwrap_or(Path::new("."));
     let stage =

@@ -61,6 +61,7 @@ fn bad(path: &Path, reason: impl Into<String>) -> Error {
 
 /// Reads a label file: `.csv` as pixel coordinates, anything else through OGR.
 pub fn read_labels(path: &Path) -> Result<LabelFile> {
+    crate::raster::init_gdal();
     if !path.exists() {
         return Err(Error::NotFound { path: path.to_owned() });
     }
@@ -111,18 +112,9 @@ fn read_csv(path: &Path) -> Result<LabelFile> {
 }
 
 fn read_ogr(path: &Path) -> Result<LabelFile> {
-    let ds = gdal::Dataset::open_ex(
-        path,
-        gdal::DatasetOptions { open_flags: gdal::GdalOpenFlags::GDAL_OF_VECTOR, ..Default::default() },
-    )
-    .map_err(|e| {
-        bad(
-            path,
-            format!(
-                "not a vector file OGR reads ({}); labels are GeoJSON, Shapefile, GeoPackage or CSV",
-                crate::raster::gdal_reason(&e)
-            ),
-        )
+    let options = gdal::DatasetOptions { open_flags: gdal::GdalOpenFlags::GDAL_OF_VECTOR, ..Default::default() };
+    let ds = gdal::Dataset::open_ex(path, options).map_err(|_| {
+        bad(path, "OGR recognises no vector format in it; labels are GeoJSON, Shapefile, GeoPackage or CSV")
     })?;
     let mut labels = Vec::new();
     let mut wkt = None;

@@ -176,7 +176,7 @@ const GDAL_CACHE_MB: &str = "256";
 /// Sets GDAL up once per process: a bounded block cache, and GDAL's own
 /// messages routed to the log, since errors reach the user through our typed
 /// errors, with context, rather than as bare lines on stderr.
-fn init_gdal() {
+pub(crate) fn init_gdal() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         if std::env::var_os("GDAL_CACHEMAX").is_none() {
