@@ -269,3 +269,36 @@ pub fn find_label_files(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_points_and_boxes_in_pixels() {
+        let dir = tempfile::tempdir().unwrap();
+        let points = dir.path().join("tile.csv");
+        std::fs::write(&points, "x,y\n65,30\n227,32\n").unwrap();
+        let f = read_labels(&points).unwrap();
+        assert_eq!(f.coords, LabelCoords::Pixel);
+        // Pixel indices: the label is the pixel's centre.
+        assert_eq!(f.labels[0].centre, MapPoint { x: 65.5, y: 30.5 });
+        let boxes = dir.path().join("boxes.csv");
+        std::fs::write(
+            &boxes,
+            "image_path,xmin,ymin,xmax,ymax,label\nOSBS_029.tif,203,67,227,90,Tree\nother.tif,0,0,4,4,Tree\n",
+        )
+        .unwrap();
+        let f = read_labels(&boxes).unwrap();
+        assert_eq!(f.labels[0].centre, MapPoint { x: 215.0, y: 78.5 });
+        assert_eq!(f.images, [Some("OSBS_029.tif".to_string()), Some("other.tif".to_string())]);
+        let osbs =
+            Raster::open(Path::new(env!("CARGO_MANIFEST_DIR")).join("../sample_tiles/neon/OSBS_029.tif")).unwrap();
+        let inside = labels_in_raster(&[f], &osbs).unwrap();
+        assert_eq!(inside.len(), 1, "only the row naming this raster");
+        assert_eq!(inside[0].bbox, Some(PixelBox { x0: 203.0, y0: 67.0, x1: 227.0, y1: 90.0 }));
+        let bad = dir.path().join("bad.csv");
+        std::fs::write(&bad, "a,b\n1,2\n").unwrap();
+        assert!(read_labels(&bad).unwrap_err().to_string().contains("needs columns x,y or xmin,ymin,xmax,ymax"));
+    }
+}
