@@ -30,8 +30,42 @@ pub enum Command {
     Calibrate(CalibrateArgs),
     /// Train a classifier from imagery and labels (GeoJSON, Shapefile, GeoPackage, CSV).
     Train(TrainArgs),
+    /// Combine the outputs of detect shards into the files one run would write.
+    Merge(MergeArgs),
     /// Show the devices the classifier can run on (CPU, CUDA).
     Devices(DevicesArgs),
+}
+
+/// Arguments of `rsdetect merge`.
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// Output folders of `rsdetect detect --shard K/N` runs.
+    #[arg(required = true, value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+    /// Folder for the combined outputs.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+/// `--shard K/N`: the K-th of N shares of the inputs (K from 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// This share.
+    pub k: u64,
+    /// Number of shares.
+    pub n: u64,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let parsed =
+            s.split_once('/').and_then(|(k, n)| Some(Shard { k: k.trim().parse().ok()?, n: n.trim().parse().ok()? }));
+        match parsed {
+            Some(sh) if sh.n > 0 && sh.k < sh.n => Ok(sh),
+            _ => Err(format!("bad shard {s:?}: use K/N with 0 <= K < N, e.g. 0/3")),
+        }
+    }
 }
 
 /// Arguments of `rsdetect train`.
@@ -168,6 +202,10 @@ pub struct DetectArgs {
     /// Only the rasters named in this file (one name per line, extension optional).
     #[arg(long, value_name = "FILE")]
     pub list: Option<PathBuf>,
+    /// Process only share K of N of the inputs (by a hash of each path, so
+    /// the order of the inputs does not matter); combine with `rsdetect merge`.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<Shard>,
     /// Model file (default: the model shipped in models/weights/).
     #[arg(long, value_name = "FILE")]
     pub model: Option<PathBuf>,

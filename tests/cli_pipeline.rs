@@ -270,3 +270,71 @@ fn training_reads_shapefile_and_geopackage_labels_and_resumes() {
     assert_eq!(log.lines().count(), 3, "{log}");
     assert!(log.lines().nth(2).unwrap().starts_with("2,"));
 }
+
+#[test]
+fn three_shards_merged_equal_one_run_byte_for_byte() {
+    let inputs = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (from, to) in
+        [(SCENE, "a.tif"), ("sample_tiles/neon/OSBS_029.tif", "b.tif"), (SCENE, "c.tif"), (SCENE, "sub/a.tif")]
+    {
+        let to = inputs.path().join(to);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(root.join(from), to).unwrap();
+    }
+    let work = tempfile::tempdir().unwrap();
+    let single = work.path().join("single");
+    assert!(detect(&[s(inputs.path())], &single, &[]).status.success());
+    let mut shards = Vec::new();
+    let mut seen = 0;
+    for k in 0..3 {
+        let dir = work.path().join(format!("shard-{k}"));
+        let o = detect(&[s(inputs.path())], &dir, &["--shard", &format!("{k}/3")]);
+        assert!(o.status.code() == Some(0) || o.status.code() == Some(1), "{}", text(&o.stderr));
+        seen += json(&dir.join("run.json"))["inputs"].as_array().unwrap().len();
+        shards.push(dir);
+    }
+    assert_eq!(seen, 4, "each raster in exactly one shard");
+    let merged = work.path().join("merged");
+    let mut args = vec!["merge"];
+    args.extend(shards.iter().map(|d| s(d)));
+    args.extend(["--out", s(&merged)]);
+    let o = rsdetect(&args);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(
+        std::fs::read(merged.join("detections.geojson")).unwrap(),
+        std::fs::read(single.join("detections.geojson")).unwrap()
+    );
+    // The two a.tif keep apart under hashed names, as in the single run.
+    let names = |d: &Path| {
+        let mut v: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".geojson"))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names(&merged), names(&single));
+    // The share is stable under reordering of the input list.
+    let again = work.path().join("again");
+    let o = detect(
+        &[s(&inputs.path().join("c.tif")), s(&inputs.path().join("b.tif")), s(&inputs.path().join("a.tif"))],
+        &again,
+        &["--shard", "1/3"],
+    );
+    let listed = |d: &Path| {
+        json(&d.join("run.json"))["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["path"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert!(o.status.code() == Some(0) || o.status.code() == Some(1));
+    let mut want: Vec<String> = listed(&shards[1]).into_iter().filter(|p| !p.contains("/sub/")).collect();
+    let mut got = listed(&again);
+    want.sort();
+    got.sort();
+    assert_eq!(got, want);
+}

@@ -11,7 +11,7 @@ use anyhow::{bail, Context, Result};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use pipeline::detect::{detect_raster, Stats};
 use pipeline::export::{self, FeatureCrs, FeatureSet, OgrFormat, OutputCrs};
-use serde_json::json;
+use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -65,7 +65,10 @@ pub fn run(args: &DetectArgs) -> Result<Status> {
         })
         .collect();
 
-    let (paths, missing) = crate::commands::select_rasters(&args.inputs, args.list.as_deref())?;
+    let (mut paths, missing) = crate::commands::select_rasters(&args.inputs, args.list.as_deref())?;
+    if let Some(sh) = args.shard {
+        paths.retain(|p| fnv1a(&p.to_string_lossy()) % sh.n == sh.k);
+    }
     let mut records: Vec<Record> = missing
         .iter()
         .map(|e| Record {
@@ -157,7 +160,12 @@ pub fn run(args: &DetectArgs) -> Result<Status> {
     }
     overall.finish_and_clear();
 
-    let merged = merge_outputs(&args.out, &records)?;
+    let outputs: Vec<(PathBuf, PathBuf)> = records
+        .iter()
+        .filter(|r| r.status != "failed")
+        .map(|r| (r.path.clone(), args.out.join(format!("{}.geojson", r.name))))
+        .collect();
+    let merged = merge_outputs(outputs)?;
     export::write_atomic(&args.out.join(format!("{MERGED}.geojson")), export::geojson(&merged).as_bytes())?;
     for f in &formats {
         export::write_ogr(&args.out.join(format!("{MERGED}.{}", f.extension())), *f, &merged)?;
@@ -169,6 +177,7 @@ pub fn run(args: &DetectArgs) -> Result<Status> {
         "device": classifier.device(),
         "config": opts,
         "crs": format!("{:?}", args.crs).to_lowercase(),
+        "shard": args.shard.map(|sh| format!("{}/{}", sh.k, sh.n)),
         "inputs": records.iter().map(|r| json!({
             "path": r.path, "output": if r.name.is_empty() { None } else { Some(format!("{}.geojson", r.name)) },
             "status": r.status, "error": r.error, "notes": r.notes, "stats": r.stats,
@@ -193,20 +202,21 @@ pub fn run(args: &DetectArgs) -> Result<Status> {
     })
 }
 
-/// The features of every input with an output file, in input order, read
-/// back from those files. Inputs in another CRS than the first are left out
-/// (with a warning): one file holds one CRS.
-fn merge_outputs(out: &Path, records: &[Record]) -> Result<FeatureSet> {
+/// The features of every input's output file, inputs ordered by path (so
+/// one run and merged shards write the same file), read back from those
+/// files. Inputs in another CRS than the first are left out (with a
+/// warning): one file holds one CRS.
+pub fn merge_outputs(mut outputs: Vec<(PathBuf, PathBuf)>) -> Result<FeatureSet> {
+    outputs.sort();
     let mut merged: Option<FeatureSet> = None;
-    for r in records.iter().filter(|r| r.status != "failed") {
-        let file = out.join(format!("{}.geojson", r.name));
-        let set = export::read_geojson(&file)?;
+    for (path, file) in &outputs {
+        let set = export::read_geojson(file)?;
         match &mut merged {
             None => merged = Some(set),
             Some(m) if m.crs == set.crs => m.features.extend(set.features),
             Some(_) => tracing::warn!(
                 "{}: left out of {MERGED}.geojson, which is in another CRS; see {}",
-                r.path.display(),
+                path.display(),
                 file.display()
             ),
         }
@@ -214,9 +224,43 @@ fn merge_outputs(out: &Path, records: &[Record]) -> Result<FeatureSet> {
     Ok(merged.unwrap_or(FeatureSet { crs: FeatureCrs::Wgs84, features: vec![] }))
 }
 
+/// The rasters detect processed and the GeoJSON file holding each one's
+/// detections: from run.json in an output folder, or a file's `source`s.
+pub fn outputs_of(detections: &Path) -> Result<Vec<(PathBuf, PathBuf)>> {
+    if detections.is_dir() {
+        let run = detections.join("run.json");
+        let v: Value = serde_json::from_str(
+            &std::fs::read_to_string(&run)
+                .with_context(|| format!("{}: not a detect output folder (no run.json)", detections.display()))?,
+        )?;
+        let mut out = Vec::new();
+        for input in v["inputs"].as_array().context("run.json lists no inputs")? {
+            if let (Some(path), Some(file), Some(status)) =
+                (input["path"].as_str(), input["output"].as_str(), input["status"].as_str())
+            {
+                if status != "failed" {
+                    out.push((PathBuf::from(path), detections.join(file)));
+                }
+            }
+        }
+        Ok(out)
+    } else {
+        let set = pipeline::export::read_geojson(detections)?;
+        let mut seen: Vec<PathBuf> = set.features.iter().map(|f| PathBuf::from(&f.source)).collect();
+        seen.sort();
+        seen.dedup();
+        Ok(seen.into_iter().map(|p| (p, detections.to_owned())).collect())
+    }
+}
+
+/// FNV-1a: stable across runs and platforms, unlike std's hasher.
+fn fnv1a(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
+}
+
 /// One output name per input: its file stem, made unique with a short hash
 /// of the path when two inputs share a stem (or a stem is taken).
-fn output_names(paths: &[PathBuf]) -> Vec<String> {
+pub fn output_names(paths: &[PathBuf]) -> Vec<String> {
     let stem = |p: &PathBuf| p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "raster".into());
     let mut count: HashMap<String, usize> = HashMap::new();
     for p in paths {

@@ -7,7 +7,7 @@ use anyhow::{bail, Context, Result};
 use pipeline::evaluate::{average_precision, match_counts, sweep, sweep_thresholds, Counts, ScoredBox, Truth};
 use pipeline::labels::{find_label_files, labels_in_raster, read_labels, LabelFile};
 use pipeline::PixelBox;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::path::{Path, PathBuf};
 
 /// Detections of one raster, and the labels inside it.
@@ -16,35 +16,6 @@ struct Scene {
     dets: Vec<ScoredBox>,
     truth: Vec<Truth>,
     pixel_m: f64,
-}
-
-/// The rasters detect processed and the GeoJSON file holding each one's
-/// detections: from run.json in an output folder, or a file's `source`s.
-fn sources(detections: &Path) -> Result<Vec<(PathBuf, PathBuf)>> {
-    if detections.is_dir() {
-        let run = detections.join("run.json");
-        let v: Value = serde_json::from_str(
-            &std::fs::read_to_string(&run)
-                .with_context(|| format!("{}: not a detect output folder (no run.json)", detections.display()))?,
-        )?;
-        let mut out = Vec::new();
-        for input in v["inputs"].as_array().context("run.json lists no inputs")? {
-            if let (Some(path), Some(file), Some(status)) =
-                (input["path"].as_str(), input["output"].as_str(), input["status"].as_str())
-            {
-                if status != "failed" {
-                    out.push((PathBuf::from(path), detections.join(file)));
-                }
-            }
-        }
-        Ok(out)
-    } else {
-        let set = pipeline::export::read_geojson(detections)?;
-        let mut seen: Vec<PathBuf> = set.features.iter().map(|f| PathBuf::from(&f.source)).collect();
-        seen.sort();
-        seen.dedup();
-        Ok(seen.into_iter().map(|p| (p, detections.to_owned())).collect())
-    }
 }
 
 fn load(path: &Path, file: &Path, labels: &[LabelFile]) -> Result<Scene> {
@@ -72,7 +43,7 @@ fn load(path: &Path, file: &Path, labels: &[LabelFile]) -> Result<Scene> {
 pub fn run(args: &EvaluateArgs) -> Result<Status> {
     let labels: Vec<LabelFile> =
         find_label_files(&args.labels)?.iter().map(|p| read_labels(p)).collect::<Result<_, _>>()?;
-    let inputs = sources(&args.detections)?;
+    let inputs = crate::commands::detect::outputs_of(&args.detections)?;
     if inputs.is_empty() {
         bail!("{}: no detections to evaluate", args.detections.display());
     }

@@ -2,10 +2,11 @@
 
 pub mod calibrate;
 mod candidates;
-mod detect;
+pub mod detect;
 mod devices;
 mod evaluate;
 mod info;
+mod merge;
 mod train;
 
 use crate::cli::Command;
@@ -63,6 +64,7 @@ pub fn run(command: Command) -> anyhow::Result<Status> {
         Command::Train(args) => train::run(&args),
         Command::Calibrate(args) => calibrate::run(&args),
         Command::Evaluate(args) => evaluate::run(&args),
+        Command::Merge(args) => merge::run(&args),
         Command::Devices(args) => devices::run(&args),
     }
 }
