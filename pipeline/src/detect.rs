@@ -363,7 +363,6 @@ pub fn detect_raster(
     };
     let grid = Grid::new(w, h, tile, overlap)?;
     let total_tiles = grid.len();
-    drop(view);
 
     let mut stats = Stats { tiles: total_tiles, ..Stats::default() };
     let mut found = Vec::new();
@@ -464,7 +463,7 @@ pub fn detect_raster(
     let merged = suppress(found, opts.suppression_m / view_m);
     let detections = match view_gsd {
         None => merged,
-        Some(_) => to_source_pixels(&plan.open_view()?, &raster, merged),
+        Some(_) => to_source_pixels(&view, &raster, merged),
     };
     stats.detections = detections.len();
     stats.seconds.merge = t.elapsed().as_secs_f64();

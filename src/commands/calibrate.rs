@@ -60,6 +60,14 @@ pub fn calibrate_model(
 ) -> Result<()> {
     let rule: MatchRule = section.rule.parse().map_err(anyhow::Error::msg)?;
     let mut classifier = TchClassifier::load(model_path, device)?;
+    // Labels and pixel size per raster do not depend on the suppression tried.
+    let mut truths: Vec<(Vec<Truth>, f64)> = Vec::with_capacity(rasters.len());
+    for path in rasters {
+        let raster = pipeline::Raster::open(path)?;
+        let truth =
+            labels_in_raster(labels, &raster)?.into_iter().map(|l| Truth { centre: l.centre, bbox: l.bbox }).collect();
+        truths.push((truth, raster.info().gsd_m.map(|g| g.mean()).or(input_gsd).unwrap_or(1.0)));
+    }
     let thresholds = sweep_thresholds();
     let mut best: Option<(f64, f64, Counts)> = None;
     let mut table = Vec::new();
@@ -70,15 +78,9 @@ pub fn calibrate_model(
         let mut opts = config.resolve(classifier.spec())?;
         opts.input_gsd_m = input_gsd;
         let mut scenes: Vec<Scene> = Vec::new();
-        for (i, path) in rasters.iter().enumerate() {
+        for (i, (path, (truth, pixel_m))) in rasters.iter().zip(&truths).enumerate() {
             let r = detect_raster(path, &mut classifier, &opts, &mut |_, _| {})?;
-            let raster = pipeline::Raster::open(path)?;
-            let truth = labels_in_raster(labels, &raster)?
-                .into_iter()
-                .map(|l| Truth { centre: l.centre, bbox: l.bbox })
-                .collect();
-            let pixel_m = raster.info().gsd_m.map(|g| g.mean()).or(input_gsd).unwrap_or(1.0);
-            scenes.push((r.detections, truth, pixel_m));
+            scenes.push((r.detections, truth.clone(), *pixel_m));
             eprint!("\rcalibrating, suppression {s} m: scored {}/{} validation rasters", i + 1, rasters.len());
         }
         eprintln!();
