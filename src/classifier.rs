@@ -33,6 +33,7 @@ impl TchClassifier {
             score_threshold: m.score_threshold,
             suppression_m: m.suppression_m,
             dense_stride: inner.dense_stride(),
+            heatmap: inner.is_heatmap(),
         };
         Ok(TchClassifier { inner, spec, path: path.to_owned() })
     }
@@ -40,6 +41,16 @@ impl TchClassifier {
     /// The device it runs on, for run.json.
     pub fn device(&self) -> String {
         format!("{:?}", self.inner.device()).to_lowercase()
+    }
+
+    /// Averages a heatmap network's scores over flips and rotations.
+    pub fn set_tta(&mut self, on: bool) {
+        self.inner.set_tta(on);
+    }
+
+    /// Whether it does.
+    pub fn tta(&self) -> bool {
+        self.inner.tta()
     }
 
     /// The model's metadata.

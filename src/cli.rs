@@ -168,6 +168,9 @@ pub struct CalibrateArgs {
     /// Ground sample distance (metres) of rasters that do not state one.
     #[arg(long, value_name = "METRES")]
     pub input_gsd: Option<f64>,
+    /// Heatmap networks: average scores over the 8 flips and rotations (8x the work), here and in detect.
+    #[arg(long)]
+    pub tta: bool,
 }
 
 /// Arguments of `rsdetect candidates`.

@@ -33,6 +33,10 @@ pub struct Config {
     /// How rasters are resampled to the model's resolution.
     #[serde(default)]
     pub resampling: Option<Resampling>,
+    /// Heatmap networks: average scores over the 8 flips and rotations of
+    /// each tile (default: as the model's operating point was chosen).
+    #[serde(default)]
+    pub tta: Option<bool>,
     /// Preprocessing settings.
     #[serde(default)]
     pub candidates: CandidatesConfig,
@@ -108,9 +112,12 @@ impl Config {
         let suppression_m = self.suppression_m.unwrap_or(spec.suppression_m);
         // Windows at least twice as dense as the closest detections allowed.
         let fine = ((suppression_m / model_m / 2.0).floor() as usize).max(1);
-        // Models learn from isolated patches; per-window scoring sees what
-        // training saw. Dense scoring sees context instead: opt-in.
-        let source = match self.mode.unwrap_or(Mode::Sliding) {
+        // Patch classifiers learn from isolated patches; per-window scoring
+        // sees what training saw, dense scoring sees context instead:
+        // opt-in. Heatmap networks score every pixel: dense is theirs.
+        let default_mode = if spec.heatmap { Mode::Dense } else { Mode::Sliding };
+        let source = match self.mode.unwrap_or(default_mode) {
+            Mode::Dense if spec.heatmap => CandidateSource::Dense { step: 1 },
             Mode::Dense => {
                 let Some(stride) = spec.dense_stride else {
                     bail!("mode = \"dense\" needs a ResNet model; use mode = \"sliding\"");
@@ -201,6 +208,7 @@ mod tests {
             score_threshold: 0.7,
             suppression_m: 3.0,
             dense_stride: None,
+            heatmap: false,
         }
     }
 
@@ -227,6 +235,11 @@ mod tests {
         let dense = PatchSpec { dense_stride: Some(4), ..spec() };
         let c: Config = toml::from_str("mode = \"dense\"").unwrap();
         assert_eq!(c.resolve(&dense).unwrap().source, CandidateSource::Dense { step: 2 });
+        // A heatmap network scores every pixel, densely unless told otherwise.
+        let heatmap = PatchSpec { dense_stride: Some(4), heatmap: true, ..spec() };
+        assert_eq!(Config::default().resolve(&heatmap).unwrap().source, CandidateSource::Dense { step: 1 });
+        let c: Config = toml::from_str("mode = \"sliding\"").unwrap();
+        assert!(matches!(c.resolve(&heatmap).unwrap().source, CandidateSource::Sliding(_)));
     }
 
     #[test]

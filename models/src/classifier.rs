@@ -3,6 +3,9 @@
 
 use crate::device::{resolve, DeviceChoice, DeviceError};
 use crate::model_file::{Model, ModelError, Net};
+use crate::peaks::local_maxima;
+use crate::resnet::ResNetHead;
+use crate::train::heatmap_scores;
 use std::path::Path;
 use tch::{Device, Kind, Tensor};
 
@@ -13,6 +16,7 @@ pub struct Classifier {
     mean: Tensor,
     std: Tensor,
     mixed_precision: bool,
+    tta: bool,
 }
 
 /// Why a classifier could not be made.
@@ -40,7 +44,19 @@ impl Classifier {
         let n = model.meta.bands.len() as i64;
         let mean = Tensor::from_slice(&model.meta.mean).view([1, n, 1, 1]).to_device(device);
         let std = Tensor::from_slice(&model.meta.std).view([1, n, 1, 1]).to_device(device);
-        Classifier { mixed_precision: device.is_cuda(), model, device, mean, std }
+        let tta = model.meta.tta;
+        Classifier { mixed_precision: device.is_cuda(), model, device, mean, std, tta }
+    }
+
+    /// Averages a heatmap network's scores over the 8 flips and rotations
+    /// of each tile (8 times the work); the model's own setting otherwise.
+    pub fn set_tta(&mut self, on: bool) {
+        self.tta = on;
+    }
+
+    /// Whether scores are averaged over flips and rotations.
+    pub fn tta(&self) -> bool {
+        self.tta && self.is_heatmap()
     }
 
     /// The model.
@@ -71,12 +87,21 @@ impl Classifier {
     }
 
     /// The lattice dense scoring runs on: windows every this many pixels
-    /// per trunk pass (`None`: this network has no dense form).
+    /// per trunk pass (`None`: this network has no dense form). For a
+    /// heatmap network, the alignment its tiles need (every pixel is scored).
     pub fn dense_stride(&self) -> Option<usize> {
         match &self.model.net {
-            Net::Resnet(r) if self.model.meta.patch as i64 % r.stride == 0 => Some(r.stride as usize),
+            Net::Resnet(r) if self.is_heatmap() || self.model.meta.patch as i64 % r.stride == 0 => {
+                Some(r.stride as usize)
+            }
             _ => None,
         }
+    }
+
+    /// Whether the network scores every pixel at once (a heatmap head), so
+    /// dense scoring is its natural mode and equals per-window scoring.
+    pub fn is_heatmap(&self) -> bool {
+        self.model.meta.arch.is_heatmap()
     }
 
     /// Scores of every window of the model's patch size whose top-left
@@ -94,7 +119,11 @@ impl Classifier {
         width: usize,
         step: usize,
     ) -> Result<Vec<(f64, f64, f32)>, String> {
+        if self.is_heatmap() {
+            return self.heatmap_peaks(tile, height, width);
+        }
         let Net::Resnet(r) = &self.model.net else { return Err("this architecture has no dense form".into()) };
+        let ResNetHead::Pool(fc) = &r.head else { return Err("this architecture has no dense form".into()) };
         let m = &self.model.meta;
         let (c, p, s) = (m.bands.len(), m.patch, r.stride as usize);
         if step == 0 || s % step != 0 || p % s != 0 {
@@ -115,9 +144,9 @@ impl Classifier {
                     }
                     let xs = x.narrow(2, dy as i64, (height - dy) as i64).narrow(3, dx as i64, (width - dx) as i64);
                     let probs = tch::autocast(self.mixed_precision, || {
-                        let f = xs.apply_t(&r.trunk, false);
+                        let f = r.trunk.forward(&xs, false);
                         let pooled = f.avg_pool2d([k, k], [1, 1], [0, 0], false, true, None::<i64>);
-                        pooled.permute([0, 2, 3, 1]).apply(&r.fc)
+                        pooled.permute([0, 2, 3, 1]).apply(fc)
                     });
                     let probs = probs
                         .to_kind(Kind::Float)
@@ -143,6 +172,54 @@ impl Classifier {
         Ok(out)
     }
 }
+
+impl Classifier {
+    /// The peaks of a heatmap network's scores over a tile of raw values
+    /// (channels first): pixel centres (x, y) in tile pixels with their
+    /// scores. Peaks under [`PEAK_FLOOR`] are not reported.
+    fn heatmap_peaks(&self, tile: &[f32], height: usize, width: usize) -> Result<Vec<(f64, f64, f32)>, String> {
+        let c = self.model.meta.bands.len();
+        if tile.len() != c * height * width {
+            return Err(format!("expected {c}x{height}x{width} values, got {}", tile.len()));
+        }
+        tch::no_grad(|| {
+            let x = Tensor::from_slice(tile).view([1, c as i64, height as i64, width as i64]).to_device(self.device);
+            let x = (x - &self.mean) / &self.std;
+            let positive = self.model.meta.positive;
+            let score = |x: &Tensor| {
+                tch::autocast(self.mixed_precision, || heatmap_scores(&self.model, x, positive))
+                    .map(|s| s.to_kind(Kind::Float))
+                    .ok_or("this architecture has no heatmap")
+            };
+            let scores = if self.tta {
+                // The 8 symmetries of the square: rotate by k quarter turns,
+                // optionally mirror; undo both on the scores.
+                let mut sum = Tensor::zeros([1, height as i64, width as i64], (Kind::Float, self.device));
+                for k in 0..4 {
+                    for mirror in [false, true] {
+                        let t = x.rot90(k, [2, 3]);
+                        let t = if mirror { t.flip([3]) } else { t };
+                        let s = score(&t)?;
+                        let s = if mirror { s.flip([2]) } else { s };
+                        sum += s.rot90(-k, [1, 2]);
+                    }
+                }
+                sum / 8.0
+            } else {
+                score(&x)?
+            };
+            let scores = scores.get(0).to_kind(Kind::Float).to_device(Device::Cpu);
+            Ok(local_maxima(&scores, 1, PEAK_FLOOR)
+                .into_iter()
+                .map(|(x, y, s)| (x as f64 + 0.5, y as f64 + 0.5, s))
+                .collect())
+        })
+    }
+}
+
+/// Heatmap peaks scoring under this are dropped before anything else sees
+/// them: far below any operating point, and most pixels of a tile.
+pub const PEAK_FLOOR: f32 = 0.02;
 
 #[cfg(test)]
 mod tests {

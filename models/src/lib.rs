@@ -4,9 +4,13 @@
 
 pub mod classifier;
 pub mod device;
+pub mod focal;
+pub mod fpn;
 pub mod googlenet;
 pub mod model_file;
+pub mod peaks;
 pub mod resnet;
+pub mod targets;
 pub mod train;
 
 pub use classifier::{Classifier, ClassifierError};

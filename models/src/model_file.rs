@@ -28,18 +28,21 @@ pub enum Arch {
 }
 
 impl Arch {
-    /// A named architecture: resnet18, resnet34, resnet50, googlenet, or the
+    /// A named architecture: resnet18, resnet34, resnet50, googlenet, the
     /// small variants resnet-small (3 basic stages of 16, 32, 64 planes, small
-    /// stem) and googlenet-small (quarter width).
+    /// stem) and googlenet-small (quarter width), and resnet-small-heatmap
+    /// (resnet-small's trunk with a feature-pyramid decoder of 32 channels:
+    /// a score at every pixel).
     pub fn named(name: &str) -> Option<Arch> {
-        use crate::resnet::{Block, Stem};
+        use crate::resnet::{Block, Head, Stem};
+        let small =
+            |head| ResNetConfig { block: Block::Basic, layers: vec![2, 2, 2], width: 16, stem: Stem::Small, head };
         Some(match name {
             "resnet18" => Arch::Resnet(ResNetConfig::resnet18()),
             "resnet34" => Arch::Resnet(ResNetConfig::resnet34()),
             "resnet50" => Arch::Resnet(ResNetConfig::resnet50()),
-            "resnet-small" => {
-                Arch::Resnet(ResNetConfig { block: Block::Basic, layers: vec![2, 2, 2], width: 16, stem: Stem::Small })
-            }
+            "resnet-small" => Arch::Resnet(small(Head::Pool)),
+            "resnet-small-heatmap" => Arch::Resnet(small(Head::Heatmap { width: 32 })),
             "googlenet" => Arch::Googlenet(GoogLeNetConfig::standard(true)),
             "googlenet-small" => Arch::Googlenet(GoogLeNetConfig { width: 0.25, aux_logits: true }),
             _ => return None,
@@ -47,8 +50,14 @@ impl Arch {
     }
 
     /// The names [`Arch::named`] knows.
-    pub const NAMES: [&'static str; 6] =
-        ["resnet18", "resnet34", "resnet50", "resnet-small", "googlenet", "googlenet-small"];
+    pub const NAMES: [&'static str; 7] =
+        ["resnet18", "resnet34", "resnet50", "resnet-small", "resnet-small-heatmap", "googlenet", "googlenet-small"];
+
+    /// Whether the network scores every pixel (a heatmap head) rather than
+    /// whole patches.
+    pub fn is_heatmap(&self) -> bool {
+        matches!(self, Arch::Resnet(c) if c.head != crate::resnet::Head::Pool)
+    }
 }
 
 /// Everything about a model besides its weights.
@@ -77,6 +86,11 @@ pub struct ModelMeta {
     pub score_threshold: f32,
     /// Suppression distance between detections, metres.
     pub suppression_m: f64,
+    /// Heatmap networks: scores are averaged over the 8 flips and
+    /// rotations of the input (test-time augmentation), as when the
+    /// operating point was chosen.
+    #[serde(default)]
+    pub tta: bool,
     /// How the model was made: command, data, epochs, metrics.
     #[serde(default)]
     pub training: serde_json::Value,
@@ -100,6 +114,7 @@ impl ModelMeta {
             classes,
             score_threshold: 0.5,
             suppression_m: 3.0,
+            tta: false,
             training: serde_json::Value::Null,
         }
     }
@@ -123,6 +138,9 @@ impl ModelMeta {
         }
         if self.patch < 8 || self.gsd_m.is_nan() || self.gsd_m <= 0.0 {
             return Err(format!("patch {} px at {} m is not usable", self.patch, self.gsd_m));
+        }
+        if let Arch::Resnet(c) = &self.arch {
+            c.validate()?;
         }
         Ok(())
     }
@@ -188,11 +206,19 @@ impl std::fmt::Debug for Net {
 }
 
 impl Net {
-    /// Logits.
+    /// Logits of whole patches.
     pub fn forward(&self, xs: &Tensor, train: bool) -> Tensor {
         match self {
             Net::Resnet(r) => r.forward(xs, train),
             Net::Googlenet(g) => g.forward_t(xs, train),
+        }
+    }
+
+    /// Per-pixel logits of a heatmap network; `None` for patch classifiers.
+    pub fn heatmap(&self, xs: &Tensor, train: bool) -> Option<Tensor> {
+        match self {
+            Net::Resnet(r) => r.heatmap(xs, train),
+            Net::Googlenet(_) => None,
         }
     }
 }
@@ -235,7 +261,9 @@ impl safetensors::View for Bytes<'_> {
 
 fn arch_name(a: &Arch) -> String {
     match a {
-        Arch::Resnet(c) => format!("resnet ({:?} blocks {:?}, width {})", c.block, c.layers, c.width),
+        Arch::Resnet(c) => {
+            format!("resnet ({:?} blocks {:?}, width {}, {:?} head)", c.block, c.layers, c.width, c.head)
+        }
         Arch::Googlenet(c) => format!("googlenet (width {})", c.width),
     }
 }
@@ -420,14 +448,16 @@ mod tests {
         let _rng = crate::rng_lock();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("m.safetensors");
-        let m = Model::new(meta(), Device::Cpu).unwrap();
-        m.save(&path).unwrap();
-        let back = Model::load(&path, Device::Cpu).unwrap();
-        assert_eq!(back.meta, m.meta);
-        let x = Tensor::randn([3, 3, 32, 32], (Kind::Float, Device::Cpu));
-        let a = m.net.forward(&x, false);
-        let b = back.net.forward(&x, false);
-        assert_eq!(f64::try_from((a - b).abs().max()).unwrap(), 0.0);
+        for arch in ["resnet-small", "resnet-small-heatmap", "googlenet-small"] {
+            let m = Model::new(ModelMeta { arch: Arch::named(arch).unwrap(), ..meta() }, Device::Cpu).unwrap();
+            m.save(&path).unwrap();
+            let back = Model::load(&path, Device::Cpu).unwrap();
+            assert_eq!(back.meta, m.meta);
+            let x = Tensor::randn([3, 3, 32, 32], (Kind::Float, Device::Cpu));
+            let a = m.net.forward(&x, false);
+            let b = back.net.forward(&x, false);
+            assert_eq!(f64::try_from((a - b).abs().max()).unwrap(), 0.0, "{arch}");
+        }
     }
 
     #[test]

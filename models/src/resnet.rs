@@ -4,6 +4,7 @@
 //! configurable: objects of 5-25 px want a narrow network that keeps
 //! resolution (the `small` stem: a 3x3 stride-1 convolution, no max-pool).
 
+use crate::fpn::{fpn, Fpn};
 use serde::{Deserialize, Serialize};
 use tch::nn::{self, ConvConfig, FuncT};
 
@@ -27,6 +28,21 @@ pub enum Stem {
     Small,
 }
 
+/// What follows the trunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Head {
+    /// Global average pool and `fc`: one score per patch (torchvision's).
+    #[default]
+    Pool,
+    /// A feature-pyramid decoder: one score per pixel, the score of the
+    /// window centred there (see [`crate::fpn`]). Needs the small stem.
+    Heatmap {
+        /// Channels inside the decoder.
+        width: i64,
+    },
+}
+
 /// A ResNet's shape.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -39,20 +55,41 @@ pub struct ResNetConfig {
     pub width: i64,
     /// First layers.
     pub stem: Stem,
+    /// What follows the trunk.
+    #[serde(default)]
+    pub head: Head,
 }
 
 impl ResNetConfig {
     /// torchvision's ResNet-18.
     pub fn resnet18() -> Self {
-        ResNetConfig { block: Block::Basic, layers: vec![2, 2, 2, 2], width: 64, stem: Stem::Imagenet }
+        ResNetConfig {
+            block: Block::Basic,
+            layers: vec![2, 2, 2, 2],
+            width: 64,
+            stem: Stem::Imagenet,
+            head: Head::Pool,
+        }
     }
     /// torchvision's ResNet-34.
     pub fn resnet34() -> Self {
-        ResNetConfig { block: Block::Basic, layers: vec![3, 4, 6, 3], width: 64, stem: Stem::Imagenet }
+        ResNetConfig {
+            block: Block::Basic,
+            layers: vec![3, 4, 6, 3],
+            width: 64,
+            stem: Stem::Imagenet,
+            head: Head::Pool,
+        }
     }
     /// torchvision's ResNet-50.
     pub fn resnet50() -> Self {
-        ResNetConfig { block: Block::Bottleneck, layers: vec![3, 4, 6, 3], width: 64, stem: Stem::Imagenet }
+        ResNetConfig {
+            block: Block::Bottleneck,
+            layers: vec![3, 4, 6, 3],
+            width: 64,
+            stem: Stem::Imagenet,
+            head: Head::Pool,
+        }
     }
 
     fn expansion(&self) -> i64 {
@@ -64,7 +101,34 @@ impl ResNetConfig {
 
     /// Channels reaching the classifier.
     pub fn features(&self) -> i64 {
-        self.width * (1 << (self.layers.len() as i64 - 1)) * self.expansion()
+        self.stage_channels().last().copied().unwrap_or(self.width)
+    }
+
+    /// Output channels of each stage.
+    pub fn stage_channels(&self) -> Vec<i64> {
+        (0..self.layers.len()).map(|i| (self.width << i) * self.expansion()).collect()
+    }
+
+    /// Input pixels per cell of the deepest stage, along each axis.
+    pub fn stride(&self) -> i64 {
+        let stem = match self.stem {
+            Stem::Imagenet => 4,
+            Stem::Small => 1,
+        };
+        stem << (self.layers.len() as i64 - 1).max(0)
+    }
+
+    /// Checks that the parts fit together.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.layers.is_empty() || self.layers.iter().any(|&n| n < 1) || self.width < 1 {
+            return Err(format!("a ResNet needs stages of at least one block, got {:?}", self.layers));
+        }
+        if let Head::Heatmap { width } = self.head {
+            if self.stem != Stem::Small || width < 1 {
+                return Err("a heatmap head needs the small stem and a positive decoder width".into());
+            }
+        }
+        Ok(())
     }
 }
 
@@ -124,66 +188,119 @@ fn bottleneck(p: nn::Path, c_in: i64, planes: i64, stride: i64) -> FuncT<'static
     })
 }
 
-/// The convolutional trunk: image in, feature map out (`features()` channels).
-pub fn trunk(p: &nn::Path, c: &ResNetConfig, in_channels: i64) -> FuncT<'static> {
+/// The first layers and the stages of residual blocks.
+pub struct Trunk {
+    stem: FuncT<'static>,
+    stages: Vec<nn::SequentialT>,
+}
+
+impl Trunk {
+    /// Every stage's output, shallowest first.
+    pub fn stages(&self, xs: &tch::Tensor, train: bool) -> Vec<tch::Tensor> {
+        let mut ys = xs.apply_t(&self.stem, train);
+        let mut out = Vec::with_capacity(self.stages.len());
+        for stage in &self.stages {
+            ys = ys.apply_t(stage, train);
+            out.push(ys.shallow_clone());
+        }
+        out
+    }
+
+    /// The deepest stage's output.
+    pub fn forward(&self, xs: &tch::Tensor, train: bool) -> tch::Tensor {
+        self.stages.iter().fold(xs.apply_t(&self.stem, train), |ys, stage| ys.apply_t(stage, train))
+    }
+}
+
+/// The convolutional trunk: image in, feature maps out.
+pub fn trunk(p: &nn::Path, c: &ResNetConfig, in_channels: i64) -> Trunk {
     let (k, pad, stride) = match c.stem {
         Stem::Imagenet => (7, 3, 2),
         Stem::Small => (3, 1, 1),
     };
     let conv1 = conv(p / "conv1", in_channels, c.width, k, pad, stride);
     let bn1 = bn(p / "bn1", c.width);
-    let mut stages = nn::seq_t();
+    let mut stages = Vec::new();
     let mut c_in = c.width;
     for (i, &n) in c.layers.iter().enumerate() {
         let planes = c.width << i;
         let lp = p / format!("layer{}", i + 1);
+        let mut stage = nn::seq_t();
         for b in 0..n {
             let stride = if i > 0 && b == 0 { 2 } else { 1 };
             let block = match c.block {
                 Block::Basic => basic(&lp / b.to_string(), c_in, planes, stride),
                 Block::Bottleneck => bottleneck(&lp / b.to_string(), c_in, planes, stride),
             };
-            stages = stages.add(block);
+            stage = stage.add(block);
             c_in = planes * c.expansion();
         }
+        stages.push(stage);
     }
     let pool = c.stem == Stem::Imagenet;
-    nn::func_t(move |xs, train| {
+    let stem = nn::func_t(move |xs, train| {
         let ys = xs.apply(&conv1).apply_t(&bn1, train).relu();
-        let ys = if pool { ys.max_pool2d([3, 3], [2, 2], [1, 1], [1, 1], false) } else { ys };
-        ys.apply_t(&stages, train)
-    })
+        if pool {
+            ys.max_pool2d([3, 3], [2, 2], [1, 1], [1, 1], false)
+        } else {
+            ys
+        }
+    });
+    Trunk { stem, stages }
 }
 
-/// A ResNet classifier: trunk, global average pool, `fc`. Its parts stay
-/// reachable for dense scoring.
+/// What turns trunk features into scores.
+pub enum ResNetHead {
+    /// Global average pool and a linear layer.
+    Pool(nn::Linear),
+    /// Per-pixel logits through a feature-pyramid decoder.
+    Heatmap(Fpn),
+}
+
+/// A ResNet: trunk and head. Its parts stay reachable for dense scoring.
 pub struct ResNet {
     /// The convolutional trunk.
-    pub trunk: FuncT<'static>,
-    /// The classifier head.
-    pub fc: nn::Linear,
-    /// Input pixels per trunk output cell, along each axis.
+    pub trunk: Trunk,
+    /// The head.
+    pub head: ResNetHead,
+    /// Input pixels per cell of the deepest stage, along each axis.
     pub stride: i64,
 }
 
 impl ResNet {
-    /// Logits of whole patches.
+    /// Logits of whole patches: pooled for a classifier, the centre pixel's
+    /// for a heatmap (preceded by a zero logit for the background, so a
+    /// softmax gives each class its sigmoid).
     pub fn forward(&self, xs: &tch::Tensor, train: bool) -> tch::Tensor {
-        xs.apply_t(&self.trunk, train).adaptive_avg_pool2d([1, 1]).flat_view().apply(&self.fc)
+        match &self.head {
+            ResNetHead::Pool(fc) => self.trunk.forward(xs, train).adaptive_avg_pool2d([1, 1]).flat_view().apply(fc),
+            ResNetHead::Heatmap(_) => {
+                let (h, w) = (xs.size()[2], xs.size()[3]);
+                let maps = self.heatmap(xs, train).expect("a heatmap head");
+                let centre = maps.select(2, h / 2).select(2, w / 2);
+                tch::Tensor::cat(&[centre.zeros_like().narrow(1, 0, 1), centre], 1)
+            }
+        }
+    }
+
+    /// Per-pixel logits (N x objects x H x W) of a heatmap model, for input
+    /// whose sides are multiples of `stride`; `None` for a classifier.
+    pub fn heatmap(&self, xs: &tch::Tensor, train: bool) -> Option<tch::Tensor> {
+        match &self.head {
+            ResNetHead::Pool(_) => None,
+            ResNetHead::Heatmap(fpn) => Some(fpn.forward(&self.trunk.stages(xs, train), train)),
+        }
     }
 }
 
-/// Builds a ResNet classifier.
+/// Builds a ResNet: a classifier of `classes` classes, or with a heatmap
+/// head, one map per object class (all but the first, the background).
 pub fn resnet(p: &nn::Path, c: &ResNetConfig, in_channels: i64, classes: i64) -> ResNet {
-    let stem_stride = match c.stem {
-        Stem::Imagenet => 4,
-        Stem::Small => 1,
+    let head = match c.head {
+        Head::Pool => ResNetHead::Pool(nn::linear(p / "fc", c.features(), classes, Default::default())),
+        Head::Heatmap { width } => ResNetHead::Heatmap(fpn(p, &c.stage_channels(), width, (classes - 1).max(1))),
     };
-    ResNet {
-        trunk: trunk(p, c, in_channels),
-        fc: nn::linear(p / "fc", c.features(), classes, Default::default()),
-        stride: stem_stride << (c.layers.len() as i64 - 1),
-    }
+    ResNet { trunk: trunk(p, c, in_channels), head, stride: c.stride() }
 }
 
 #[cfg(test)]
@@ -231,11 +348,46 @@ mod tests {
     fn small_networks_take_any_bands_and_sizes() {
         let _rng = crate::rng_lock();
         let vs = nn::VarStore::new(Device::Cpu);
-        let c = ResNetConfig { block: Block::Basic, layers: vec![1, 1, 1], width: 16, stem: Stem::Small };
+        let c =
+            ResNetConfig { block: Block::Basic, layers: vec![1, 1, 1], width: 16, stem: Stem::Small, head: Head::Pool };
         let net = resnet(&vs.root(), &c, 4, 2);
         let out = net.forward(&Tensor::zeros([5, 4, 32, 32], (Kind::Float, Device::Cpu)), false);
         assert_eq!(net.stride, 4);
         assert_eq!(out.size(), [5, 2]);
         assert!(params(&vs) < 200_000);
+    }
+
+    #[test]
+    fn heatmap_networks_score_every_pixel() {
+        let _rng = crate::rng_lock();
+        let vs = nn::VarStore::new(Device::Cpu);
+        let c = ResNetConfig {
+            block: Block::Basic,
+            layers: vec![1, 1, 1],
+            width: 8,
+            stem: Stem::Small,
+            head: Head::Heatmap { width: 8 },
+        };
+        let net = resnet(&vs.root(), &c, 3, 2);
+        let x = Tensor::randn([2, 3, 32, 48], (Kind::Float, Device::Cpu));
+        let maps = net.heatmap(&x, false).unwrap();
+        assert_eq!(maps.size(), [2, 1, 32, 48]);
+        // A patch's logits are its centre pixel's, after a zero background logit.
+        let patch = x.narrow(2, 0, 32).narrow(3, 8, 32);
+        let logits = net.forward(&patch, false);
+        assert_eq!(logits.size(), [2, 2]);
+        let centre = net.heatmap(&patch, false).unwrap().select(2, 16).select(2, 16).squeeze_dim(1);
+        assert_eq!(f64::try_from((logits.select(1, 1) - centre).abs().max()).unwrap(), 0.0);
+        assert_eq!(f64::try_from(logits.select(1, 0).abs().max()).unwrap(), 0.0);
+        // The decoder's names sit beside torchvision's.
+        let names = vs.variables();
+        for key in
+            ["layer3.0.conv1.weight", "decoder.lateral.2.weight", "decoder.smooth.0.1.running_mean", "head.2.bias"]
+        {
+            assert!(names.contains_key(key), "{key}");
+        }
+        assert!(!names.contains_key("fc.weight"));
+        let imagenet = ResNetConfig { head: Head::Heatmap { width: 8 }, ..ResNetConfig::resnet18() };
+        assert!(imagenet.validate().is_err());
     }
 }

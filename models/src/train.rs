@@ -1,8 +1,11 @@
-//! Training a patch classifier: seeded mini-batch training with
+//! Training: a patch classifier on labelled patches, or a heatmap network
+//! on chips of imagery with object centres; seeded mini-batch training with
 //! augmentation on the device, SGD or AdamW with a cosine schedule, and a
 //! callback after each epoch (for checkpoints and logs).
 
+use crate::focal::centre_focal_loss;
 use crate::model_file::{Model, Net};
+use crate::targets::gaussian_targets;
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 use tch::nn::{self, OptimizerConfig};
@@ -62,6 +65,11 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Train only the classifier head (transfer learning).
     pub freeze_backbone: bool,
+    /// Heatmap networks: spread of the Gaussian drawn on each object
+    /// centre, pixels.
+    pub sigma_px: f64,
+    /// Heatmap networks: side of the random crops trained on, pixels.
+    pub crop: usize,
 }
 
 impl Default for TrainConfig {
@@ -76,6 +84,8 @@ impl Default for TrainConfig {
             augment: Augment::default(),
             seed: 1,
             freeze_backbone: false,
+            sigma_px: 2.0,
+            crop: 128,
         }
     }
 }
@@ -108,6 +118,53 @@ impl Data {
     }
 }
 
+/// Chips of imagery for a heatmap network, on the CPU: `x` is N x C x S x S
+/// raw values, `valid` N x 1 x S x S (1 where there is data), and the
+/// object centres of each chip in its pixels.
+pub struct Chips {
+    /// Imagery.
+    pub x: Tensor,
+    /// Where there is data.
+    pub valid: Tensor,
+    /// Object centres per chip (x, y).
+    pub centres: Vec<Vec<(f32, f32)>>,
+}
+
+impl Chips {
+    /// From raw values (channels first, chip after chip), a validity mask
+    /// per pixel, and the centres of each chip.
+    pub fn new(values: &[f32], valid: &[u8], centres: Vec<Vec<(f32, f32)>>, bands: usize, size: usize) -> Chips {
+        let (n, c, s) = (centres.len() as i64, bands as i64, size as i64);
+        Chips {
+            x: Tensor::from_slice(values).view([n, c, s, s]),
+            valid: Tensor::from_slice(valid).to_kind(Kind::Float).view([n, 1, s, s]),
+            centres,
+        }
+    }
+
+    /// Number of chips.
+    pub fn len(&self) -> usize {
+        self.centres.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.centres.is_empty()
+    }
+
+    /// Side of a chip.
+    pub fn size(&self) -> usize {
+        self.x.size().last().copied().unwrap_or(0) as usize
+    }
+
+    /// The Gaussian targets (N x 1 x S x S).
+    fn targets(&self, sigma: f64) -> Tensor {
+        let s = self.size();
+        let t = gaussian_targets(&self.centres, s, sigma as f32);
+        Tensor::from_slice(&t).view([self.len() as i64, 1, s as i64, s as i64])
+    }
+}
+
 /// One epoch's figures.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct EpochLog {
@@ -115,26 +172,41 @@ pub struct EpochLog {
     pub epoch: usize,
     /// Mean training loss.
     pub train_loss: f64,
-    /// Training accuracy (on augmented patches).
-    pub train_acc: f64,
+    /// Training accuracy (on augmented patches; patch classifiers only).
+    pub train_acc: Option<f64>,
     /// Validation loss.
     pub val_loss: f64,
-    /// Validation accuracy.
-    pub val_acc: f64,
+    /// Validation accuracy (patch classifiers only).
+    pub val_acc: Option<f64>,
+    /// Validation F1 of the detections at their best threshold, when the
+    /// caller measures it (heatmap networks).
+    pub val_f1: Option<f64>,
     /// Learning rate at the epoch's end.
     pub lr: f64,
     /// Wall seconds.
     pub seconds: f64,
 }
 
-/// Per-band mean and standard deviation of raw values, for the model file.
-pub fn band_stats(x: &Tensor) -> (Vec<f32>, Vec<f32>) {
-    let mean = x.mean_dim([0i64, 2, 3].as_slice(), false, Kind::Float);
-    let std = x.std_dim([0i64, 2, 3].as_slice(), true, false).clamp_min(1e-3);
+/// Per-band mean and standard deviation of raw values (N x C x H x W), for
+/// the model file; with `valid` (N x 1 x H x W), of valid pixels only.
+pub fn band_stats(x: &Tensor, valid: Option<&Tensor>) -> (Vec<f32>, Vec<f32>) {
+    let dims = [0i64, 2, 3];
+    let (mean, std) = match valid {
+        None => (x.mean_dim(dims.as_slice(), false, Kind::Float), x.std_dim(dims.as_slice(), true, false)),
+        Some(v) => {
+            let n = v.sum(Kind::Float).clamp_min(2.0);
+            let mean = (x * v).sum_dim_intlist(dims.as_slice(), false, Kind::Float) / &n;
+            let dev = (x - mean.view([1, -1, 1, 1])).square() * v;
+            let var = dev.sum_dim_intlist(dims.as_slice(), false, Kind::Float) / (n - 1.0);
+            (mean, var.sqrt())
+        }
+    };
+    let std = std.clamp_min(1e-3);
     (Vec::<f32>::try_from(mean).unwrap_or_default(), Vec::<f32>::try_from(std).unwrap_or_default())
 }
 
-fn normalise(model: &Model, x: &Tensor) -> Tensor {
+/// Raw values normalised by the model's band statistics.
+pub fn normalise(model: &Model, x: &Tensor) -> Tensor {
     let n = model.meta.bands.len() as i64;
     let d = x.device();
     let mean = Tensor::from_slice(&model.meta.mean).view([1, n, 1, 1]).to_device(d);
@@ -142,9 +214,10 @@ fn normalise(model: &Model, x: &Tensor) -> Tensor {
     (x - mean) / std
 }
 
-fn augment(x: &Tensor, a: &Augment) -> Tensor {
+/// Random flips and 90° rotations per sample, the same for every channel
+/// (so image, targets and mask stay aligned).
+fn flip_rotate(x: &Tensor, a: &Augment) -> Tensor {
     let n = x.size()[0];
-    let p = x.size()[2];
     let dev = x.device();
     let coin = || Tensor::rand([n, 1, 1, 1], (Kind::Float, dev)).lt(0.5);
     let mut x = x.shallow_clone();
@@ -152,18 +225,31 @@ fn augment(x: &Tensor, a: &Augment) -> Tensor {
         x = x.flip([3]).where_self(&coin(), &x);
         x = x.flip([2]).where_self(&coin(), &x);
     }
-    if a.rot90 {
+    if a.rot90 && x.size()[2] == x.size()[3] {
         let k = Tensor::randint(4, [n, 1, 1, 1], (Kind::Int64, dev));
         for r in 1..4 {
             x = x.rot90(r, [2, 3]).where_self(&k.eq(r), &x);
         }
     }
-    if a.contrast > 0.0 || a.brightness > 0.0 {
-        let c = Tensor::rand([n, 1, 1, 1], (Kind::Float, dev)) * (2.0 * a.contrast) + (1.0 - a.contrast);
-        let b = (Tensor::rand([n, 1, 1, 1], (Kind::Float, dev)) * 2.0 - 1.0) * a.brightness;
-        let m = x.mean_dim([1i64, 2, 3].as_slice(), true, Kind::Float);
-        x = (&x - &m) * c + m + b;
+    x
+}
+
+/// Random brightness and contrast per sample.
+fn photometric(x: &Tensor, a: &Augment) -> Tensor {
+    if a.contrast <= 0.0 && a.brightness <= 0.0 {
+        return x.shallow_clone();
     }
+    let n = x.size()[0];
+    let dev = x.device();
+    let c = Tensor::rand([n, 1, 1, 1], (Kind::Float, dev)) * (2.0 * a.contrast) + (1.0 - a.contrast);
+    let b = (Tensor::rand([n, 1, 1, 1], (Kind::Float, dev)) * 2.0 - 1.0) * a.brightness;
+    let m = x.mean_dim([1i64, 2, 3].as_slice(), true, Kind::Float);
+    (x - &m) * c + m + b
+}
+
+fn augment(x: &Tensor, a: &Augment) -> Tensor {
+    let p = x.size()[2];
+    let mut x = photometric(&flip_rotate(x, a), a);
     if a.scale > 0.0 {
         let s =
             1.0 + (f64::try_from(Tensor::rand([1], (Kind::Double, Device::Cpu))).unwrap_or(0.5) * 2.0 - 1.0) * a.scale;
@@ -219,29 +305,96 @@ pub fn evaluate(model: &Model, data: &Data, batch: usize) -> (f64, f64) {
     (loss / data.len() as f64, correct / data.len() as f64)
 }
 
-/// Trains `model` from epoch `start` (0 for a fresh run, the checkpoint's
-/// epoch when resuming) to `cfg.epochs`. `on_step(step, steps, loss)` runs
-/// after every step; `on_epoch` after every epoch, and may stop training by
-/// returning an error.
-pub fn train<E>(
+/// Pads N x C x H x W on the right and bottom to multiples of `stride`
+/// (with zeros: the mean, once normalised), as a heatmap network needs.
+pub fn pad_to_stride(x: &Tensor, stride: i64) -> Tensor {
+    let (h, w) = (x.size()[2], x.size()[3]);
+    let (ph, pw) = ((stride - h % stride) % stride, (stride - w % stride) % stride);
+    if ph == 0 && pw == 0 {
+        x.shallow_clone()
+    } else {
+        x.constant_pad_nd([0, pw, 0, ph])
+    }
+}
+
+/// Object probabilities (N x H x W) of normalised chips from a heatmap
+/// network, in evaluation mode.
+pub fn heatmap_scores(model: &Model, x: &Tensor, positive: usize) -> Option<Tensor> {
+    let Net::Resnet(r) = &model.net else { return None };
+    let (h, w) = (x.size()[2], x.size()[3]);
+    let maps = r.heatmap(&pad_to_stride(x, r.stride), false)?;
+    Some(maps.select(1, positive.saturating_sub(1) as i64).narrow(1, 0, h).narrow(2, 0, w).sigmoid())
+}
+
+/// Peaks of a heatmap network's scores on each chip, where there is data:
+/// pixel centres (x, y) in chip pixels and scores, above
+/// [`crate::classifier::PEAK_FLOOR`].
+pub fn chip_peaks(model: &Model, chips: &Chips) -> Vec<Vec<(f64, f64, f32)>> {
+    let dev = model.vs.device();
+    tch::no_grad(|| {
+        (0..chips.len() as i64)
+            .map(|i| {
+                let x = normalise(model, &chips.x.narrow(0, i, 1).to_device(dev));
+                let Some(scores) = heatmap_scores(model, &x, model.meta.positive) else { return Vec::new() };
+                let scores = scores.get(0).to_device(Device::Cpu) * chips.valid.get(i).get(0);
+                crate::peaks::local_maxima(&scores, 1, crate::classifier::PEAK_FLOOR)
+                    .into_iter()
+                    .map(|(x, y, s)| (x as f64 + 0.5, y as f64 + 0.5, s))
+                    .collect()
+            })
+            .collect()
+    })
+}
+
+/// Focal loss of `chips` in evaluation mode, per object.
+fn evaluate_heatmap(model: &Model, chips: &Chips, targets: &Tensor, batch: usize) -> f64 {
+    let dev = model.vs.device();
+    let (mut loss, mut seen) = (0.0, 0usize);
+    tch::no_grad(|| {
+        for start in (0..chips.len()).step_by(batch) {
+            let len = batch.min(chips.len() - start) as i64;
+            let x = normalise(model, &chips.x.narrow(0, start as i64, len).to_device(dev));
+            let t = targets.narrow(0, start as i64, len).to_device(dev);
+            let v = chips.valid.narrow(0, start as i64, len).to_device(dev);
+            let Some(logits) = model.net.heatmap(&x, false) else { return };
+            loss += f64::try_from(centre_focal_loss(&logits, &t, &v)).unwrap_or(f64::NAN) * len as f64;
+            seen += len as usize;
+        }
+    });
+    loss / seen.max(1) as f64
+}
+
+/// What one optimisation step reports: the loss, and for classifiers the
+/// number of patches classified right.
+struct Step {
+    loss: Tensor,
+    correct: Option<f64>,
+}
+
+/// The epoch loop shared by both kinds of network: `step` computes the
+/// loss of the samples at `idx` (a slice of a per-epoch permutation of
+/// `samples`), `validate` gives validation loss and accuracy.
+#[allow(clippy::too_many_arguments)]
+fn fit<E>(
     model: &mut Model,
-    train: &Data,
-    val: &Data,
+    samples: usize,
     cfg: &TrainConfig,
     start: usize,
+    step: &mut dyn FnMut(&Model, &Tensor) -> Step,
+    validate: &dyn Fn(&Model) -> (f64, Option<f64>),
     on_step: &mut dyn FnMut(usize, usize, f64),
-    on_epoch: &mut dyn FnMut(&EpochLog, &Model) -> Result<(), E>,
+    on_epoch: &mut dyn FnMut(&mut EpochLog, &Model) -> Result<(), E>,
 ) -> Result<Vec<EpochLog>, E> {
     tch::manual_seed(cfg.seed as i64);
-    let dev = model.vs.device();
     if cfg.freeze_backbone {
+        let head = ["fc.", "aux", "decoder.", "head."];
         for (name, t) in model.vs.variables() {
-            if !(name.starts_with("fc.") || name.starts_with("aux")) {
+            if !head.iter().any(|h| name.starts_with(h)) {
                 let _ = t.set_requires_grad(false);
             }
         }
     }
-    let steps_per_epoch = train.len().div_ceil(cfg.batch_size).max(1);
+    let steps_per_epoch = samples.div_ceil(cfg.batch_size).max(1);
     let total = steps_per_epoch * cfg.epochs;
     let mut opt = match cfg.optimizer {
         Optimizer::Adam => nn::AdamW { wd: cfg.weight_decay, ..Default::default() }.build(&model.vs, cfg.lr),
@@ -257,42 +410,111 @@ pub fn train<E>(
         // Reseed per epoch, so a resumed run continues as an uninterrupted one would.
         tch::manual_seed(cfg.seed as i64 + epoch as i64);
         let t0 = Instant::now();
-        let order = Tensor::randperm(train.len() as i64, (Kind::Int64, Device::Cpu));
-        let (mut loss_sum, mut correct, mut seen) = (0.0, 0.0, 0usize);
+        let order = Tensor::randperm(samples as i64, (Kind::Int64, Device::Cpu));
+        let (mut loss_sum, mut correct, mut seen) = (0.0, None::<f64>, 0usize);
         for s in 0..steps_per_epoch {
-            let step = epoch * steps_per_epoch + s;
-            opt.set_lr(lr_at(step));
+            opt.set_lr(lr_at(epoch * steps_per_epoch + s));
             let from = (s * cfg.batch_size) as i64;
-            let len = (cfg.batch_size as i64).min(train.len() as i64 - from);
+            let len = (cfg.batch_size as i64).min(samples as i64 - from);
             if len <= 0 {
                 break;
             }
-            let idx = order.narrow(0, from, len);
-            let x = train.x.index_select(0, &idx).to_device(dev);
-            let y = train.y.index_select(0, &idx).to_device(dev);
-            let x = augment(&normalise(model, &x), &cfg.augment);
-            let (loss, logits) = loss_and_logits(model, &x, &y, true);
-            opt.backward_step(&loss);
-            let l = f64::try_from(&loss).unwrap_or(f64::NAN);
+            let out = step(model, &order.narrow(0, from, len));
+            opt.backward_step(&out.loss);
+            let l = f64::try_from(&out.loss).unwrap_or(f64::NAN);
             loss_sum += l * len as f64;
-            correct += f64::try_from(logits.argmax(-1, false).eq_tensor(&y).sum(Kind::Float)).unwrap_or(0.0);
+            if let Some(c) = out.correct {
+                correct = Some(correct.unwrap_or(0.0) + c);
+            }
             seen += len as usize;
             on_step(s + 1, steps_per_epoch, l);
         }
-        let (val_loss, val_acc) = evaluate(model, val, 512);
-        let log = EpochLog {
+        let (val_loss, val_acc) = validate(model);
+        let mut log = EpochLog {
             epoch: epoch + 1,
             train_loss: loss_sum / seen.max(1) as f64,
-            train_acc: correct / seen.max(1) as f64,
+            train_acc: correct.map(|c| c / seen.max(1) as f64),
             val_loss,
             val_acc,
+            val_f1: None,
             lr: lr_at((epoch + 1) * steps_per_epoch),
             seconds: t0.elapsed().as_secs_f64(),
         };
-        on_epoch(&log, model)?;
+        on_epoch(&mut log, model)?;
         logs.push(log);
     }
     Ok(logs)
+}
+
+/// Trains a patch classifier from epoch `start` (0 for a fresh run, the
+/// checkpoint's epoch when resuming) to `cfg.epochs`. `on_step(step,
+/// steps, loss)` runs after every step; `on_epoch` after every epoch, and
+/// may stop training by returning an error.
+pub fn train<E>(
+    model: &mut Model,
+    train: &Data,
+    val: &Data,
+    cfg: &TrainConfig,
+    start: usize,
+    on_step: &mut dyn FnMut(usize, usize, f64),
+    on_epoch: &mut dyn FnMut(&mut EpochLog, &Model) -> Result<(), E>,
+) -> Result<Vec<EpochLog>, E> {
+    let dev = model.vs.device();
+    let mut step = |model: &Model, idx: &Tensor| {
+        let x = train.x.index_select(0, idx).to_device(dev);
+        let y = train.y.index_select(0, idx).to_device(dev);
+        let x = augment(&normalise(model, &x), &cfg.augment);
+        let (loss, logits) = loss_and_logits(model, &x, &y, true);
+        let correct = f64::try_from(logits.argmax(-1, false).eq_tensor(&y).sum(Kind::Float)).unwrap_or(0.0);
+        Step { loss, correct: Some(correct) }
+    };
+    let validate = |model: &Model| {
+        let (loss, acc) = evaluate(model, val, 512);
+        (loss, Some(acc))
+    };
+    fit(model, train.len(), cfg, start, &mut step, &validate, on_step, on_epoch)
+}
+
+/// Trains a heatmap network on random `cfg.crop`-pixel crops of `train`'s
+/// chips (as many per epoch as tile each chip), against Gaussian targets on
+/// the object centres with the penalty-reduced focal loss. Arguments as
+/// [`train`].
+pub fn train_heatmap<E>(
+    model: &mut Model,
+    train: &Chips,
+    val: &Chips,
+    cfg: &TrainConfig,
+    start: usize,
+    on_step: &mut dyn FnMut(usize, usize, f64),
+    on_epoch: &mut dyn FnMut(&mut EpochLog, &Model) -> Result<(), E>,
+) -> Result<Vec<EpochLog>, E> {
+    let dev = model.vs.device();
+    let size = train.size() as i64;
+    let crop = (cfg.crop as i64).clamp(1, size.max(1));
+    let per_chip = (size as usize).div_ceil(crop as usize).pow(2);
+    let targets = train.targets(cfg.sigma_px);
+    let val_targets = val.targets(cfg.sigma_px);
+    let n = train.len() as i64;
+    let mut step = |model: &Model, idx: &Tensor| {
+        let len = idx.size()[0];
+        let offsets =
+            Vec::<i64>::try_from(Tensor::randint(size - crop + 1, [len, 2], (Kind::Int64, Device::Cpu)).view([-1]))
+                .unwrap_or_default();
+        let chips = Vec::<i64>::try_from(idx.remainder(n)).unwrap_or_default();
+        let cut =
+            |t: &Tensor, i: usize| t.get(chips[i]).narrow(1, offsets[2 * i], crop).narrow(2, offsets[2 * i + 1], crop);
+        let stack =
+            |t: &Tensor| Tensor::stack(&(0..len as usize).map(|i| cut(t, i)).collect::<Vec<_>>(), 0).to_device(dev);
+        let x = normalise(model, &stack(&train.x));
+        let c = x.size()[1];
+        let joint = flip_rotate(&Tensor::cat(&[x, stack(&targets), stack(&train.valid)], 1), &cfg.augment);
+        let x = photometric(&joint.narrow(1, 0, c), &cfg.augment);
+        let (t, v) = (joint.narrow(1, c, 1), joint.narrow(1, c + 1, 1));
+        let logits = model.net.heatmap(&x, true).expect("a heatmap network");
+        Step { loss: centre_focal_loss(&logits, &t, &v), correct: None }
+    };
+    let validate = |model: &Model| (evaluate_heatmap(model, val, &val_targets, 8), None);
+    fit(model, train.len() * per_chip, cfg, start, &mut step, &validate, on_step, on_epoch)
 }
 
 #[cfg(test)]
@@ -323,7 +545,7 @@ mod tests {
             classes.push(class);
         }
         let data = Data::new(&values, &classes, 3, p);
-        let (mean, std) = band_stats(&data.x);
+        let (mean, std) = band_stats(&data.x, None);
         let mut meta = ModelMeta::new(
             Arch::named("resnet-small").unwrap(),
             vec![1, 2, 3],
@@ -366,5 +588,70 @@ mod tests {
                 assert_eq!(augment(&x, &a).size(), [8, 4, 32, 32]);
             }
         }
+    }
+
+    /// Chips of 32 px with bright 3x3 squares on a dull ramp, the squares'
+    /// centres as objects.
+    fn toy_chips() -> Chips {
+        let (n, p) = (8usize, 32usize);
+        let mut values = Vec::new();
+        let mut centres = Vec::new();
+        for i in 0..n {
+            let objects: Vec<(usize, usize)> = vec![(5 + i, 8), (20, 10 + i), (12, 25)];
+            for _ in 0..3 {
+                for y in 0..p {
+                    for x in 0..p {
+                        let on = objects.iter().any(|&(ox, oy)| x.abs_diff(ox) <= 1 && y.abs_diff(oy) <= 1);
+                        values.push(if on { 200.0 } else { 80.0 + ((x * 7 + y * 3 + i) % 11) as f32 });
+                    }
+                }
+            }
+            centres.push(objects.iter().map(|&(x, y)| (x as f32 + 0.5, y as f32 + 0.5)).collect());
+        }
+        Chips::new(&values, &vec![1; n * p * p], centres, 3, p)
+    }
+
+    #[test]
+    fn a_heatmap_network_learns_centres_reproducibly() {
+        let _rng = crate::rng_lock();
+        let chips = toy_chips();
+        let cfg = TrainConfig { epochs: 6, batch_size: 4, lr: 1e-2, crop: 32, ..TrainConfig::default() };
+        let run = || {
+            tch::manual_seed(0);
+            let mut meta = ModelMeta::new(
+                Arch::named("resnet-small-heatmap").unwrap(),
+                vec![1, 2, 3],
+                32,
+                0.5,
+                vec!["background".into(), "object".into()],
+            );
+            (meta.mean, meta.std) = band_stats(&chips.x, Some(&chips.valid));
+            let mut model = Model::new(meta, Device::Cpu).unwrap();
+            let before = evaluate_heatmap(&model, &chips, &chips.targets(cfg.sigma_px), 8);
+            let logs = train_heatmap::<()>(&mut model, &chips, &chips, &cfg, 0, &mut |_, _, _| {}, &mut |_, _| Ok(()))
+                .unwrap();
+            (before, logs, chip_peaks(&model, &chips))
+        };
+        let (before, logs, peaks) = run();
+        let after = logs.last().unwrap().val_loss;
+        assert!(after < before * 0.2, "loss {before} -> {after}");
+        assert!(logs.iter().all(|l| l.train_acc.is_none() && l.val_acc.is_none()));
+        // The strongest peak of a chip sits on one of its objects.
+        let best = peaks[0].iter().max_by(|a, b| a.2.total_cmp(&b.2)).unwrap();
+        assert!(chips.centres[0].iter().any(|&(x, y)| (x as f64 - best.0).hypot(y as f64 - best.1) < 1.5), "{best:?}");
+        let (_, again, _) = run();
+        assert_eq!(
+            logs.iter().map(|l| l.train_loss).collect::<Vec<_>>(),
+            again.iter().map(|l| l.train_loss).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn band_statistics_skip_invalid_pixels() {
+        let x = Tensor::from_slice(&[1.0f32, 3.0, 100.0, 5.0]).view([1, 1, 2, 2]);
+        let valid = Tensor::from_slice(&[1.0f32, 1.0, 0.0, 1.0]).view([1, 1, 2, 2]);
+        let (mean, std) = band_stats(&x, Some(&valid));
+        assert_eq!(mean, vec![3.0]);
+        assert!((std[0] - 2.0).abs() < 1e-6);
     }
 }

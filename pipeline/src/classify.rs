@@ -24,6 +24,10 @@ pub struct PatchSpec {
     pub suppression_m: f64,
     /// The lattice of dense scoring, when the classifier has one.
     pub dense_stride: Option<usize>,
+    /// The classifier scores every pixel at once (a heatmap network):
+    /// dense scoring is its natural mode, scores every pixel, and reports
+    /// only local maxima; tiles need no padding at the raster's edge.
+    pub heatmap: bool,
 }
 
 /// Patches in one batch, channels first: `len * bands * patch * patch`

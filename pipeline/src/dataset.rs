@@ -71,8 +71,13 @@ impl Patches {
     }
 }
 
-/// Cuts the patches of one raster. `labels` are in the raster's own pixels.
-pub fn sample(path: &Path, labels: &[PixelLabel], s: &Sampling, index: u64) -> Result<Patches> {
+/// A raster as a model sees it (at its ground sample distance), read whole
+/// with the labels' centres moved to its pixels.
+fn training_view(
+    path: &Path,
+    labels: &[PixelLabel],
+    s: &Sampling,
+) -> Result<(crate::raster::WindowData<f32>, Vec<PixelPoint>)> {
     let raster = Raster::open(path)?;
     raster.check_bands(&s.bands, "model")?;
     let declared = s.input_gsd_m.map(|g| Gsd { x: g, y: g });
@@ -92,7 +97,91 @@ pub fn sample(path: &Path, labels: &[PixelLabel], s: &Sampling, index: u64) -> R
     let to_view =
         |p: PixelPoint| if resample { view.georef().map_to_pixel(raster.georef().pixel_to_map(p)) } else { p };
     let centres: Vec<PixelPoint> = labels.iter().map(|l| to_view(l.centre)).collect();
-    let data = view.read_window::<f32>(view.full_window(), &s.bands)?;
+    Ok((view.read_window::<f32>(view.full_window(), &s.bands)?, centres))
+}
+
+/// Square chips of imagery and the object centres in each, for heatmap
+/// networks: what a network scoring every pixel learns from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Chips {
+    /// Bands per chip.
+    pub bands: usize,
+    /// Chip side, pixels.
+    pub size: usize,
+    /// Raw values, channels first, chip after chip (0 outside the raster).
+    pub data: Vec<f32>,
+    /// 1 where a pixel holds data, 0 for nodata and beyond the raster.
+    pub valid: Vec<u8>,
+    /// Object centres of each chip, in its pixels.
+    pub centres: Vec<Vec<PixelPoint>>,
+}
+
+impl Chips {
+    /// Number of chips.
+    pub fn len(&self) -> usize {
+        self.centres.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.centres.is_empty()
+    }
+
+    /// Appends another set of the same shape.
+    pub fn extend(&mut self, other: Chips) {
+        if self.centres.is_empty() {
+            self.bands = other.bands;
+            self.size = other.size;
+        }
+        self.data.extend(other.data);
+        self.valid.extend(other.valid);
+        self.centres.extend(other.centres);
+    }
+}
+
+/// Where chips of `size` start along a side of `len` pixels: every `size`
+/// pixels, the last moved back to end at the edge (one chip, padded, when
+/// the side is shorter).
+fn chip_starts(len: usize, size: usize) -> Vec<usize> {
+    if len <= size {
+        return vec![0];
+    }
+    let mut starts: Vec<usize> = (0..len - size).step_by(size).collect();
+    starts.push(len - size);
+    starts
+}
+
+/// Cuts one raster, at the model's ground sample distance, into chips of
+/// `size` pixels covering it, each with the object centres inside it.
+/// `labels` are in the raster's own pixels.
+pub fn chips(path: &Path, labels: &[PixelLabel], s: &Sampling, size: usize) -> Result<Chips> {
+    let (data, centres) = training_view(path, labels, s)?;
+    let (w, h) = (data.window.width, data.window.height);
+    let positions: Vec<usize> = (0..s.bands.len()).collect();
+    let mut out = Chips { bands: s.bands.len(), size, ..Chips::default() };
+    for &y0 in &chip_starts(h, size) {
+        for &x0 in &chip_starts(w, size) {
+            extract(&data, &positions, x0 as isize, y0 as isize, size, size, &mut out.data);
+            for y in y0..y0 + size {
+                for x in x0..x0 + size {
+                    out.valid.push(u8::from(x < w && y < h && data.valid[y * w + x]));
+                }
+            }
+            let inside = |c: &&PixelPoint| {
+                c.x >= x0 as f64 && c.y >= y0 as f64 && c.x < (x0 + size) as f64 && c.y < (y0 + size) as f64
+            };
+            out.centres.push(
+                centres.iter().filter(inside).map(|c| PixelPoint { x: c.x - x0 as f64, y: c.y - y0 as f64 }).collect(),
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Cuts the patches of one raster. `labels` are in the raster's own pixels.
+pub fn sample(path: &Path, labels: &[PixelLabel], s: &Sampling, index: u64) -> Result<Patches> {
+    let (data, centres) = training_view(path, labels, s)?;
+    let (w, h) = (data.window.width, data.window.height);
     let positions: Vec<usize> = (0..s.bands.len()).collect();
     let half = s.patch as f64 / 2.0;
     let mut out = Patches { bands: s.bands.len(), patch: s.patch, ..Patches::default() };

@@ -154,6 +154,7 @@ struct Plan<'a> {
     model_pos: Vec<usize>,
     pan_pos: Vec<usize>,
     patch: usize,
+    heatmap: bool,
     batch: usize,
     source: &'a CandidateSource,
     sliding: Option<SlidingGrid>,
@@ -193,10 +194,11 @@ impl Plan<'_> {
 
     /// The model's bands of a tile, with zeros added where the tile meets
     /// the raster's edge (as training patches are padded), so windows
-    /// centred on edge pixels can be scored.
+    /// centred on edge pixels can be scored. Heatmap networks score edge
+    /// pixels as they were trained to, without padding.
     fn padded(&self, data: &crate::raster::WindowData<f32>, step: usize) -> (Vec<f32>, usize, usize, (f64, f64)) {
         let w = &data.window;
-        let pad = (self.patch / 2).div_ceil(step) * step;
+        let pad = if self.heatmap { 0 } else { (self.patch / 2).div_ceil(step) * step };
         let left = if w.x == 0 { pad } else { 0 };
         let top = if w.y == 0 { pad } else { 0 };
         let right = if w.x_end() == self.size.0 { pad } else { 0 };
@@ -305,6 +307,7 @@ pub fn detect_raster(
         pan_pos: pan_bands.iter().map(position).collect(),
         read_bands: read_bands.clone(),
         patch: spec.patch,
+        heatmap: spec.heatmap,
         batch: opts.batch.max(1),
         source: &opts.source,
         sliding: None,
@@ -412,7 +415,10 @@ pub fn detect_raster(
                         _ => 1,
                     };
                     let t = Instant::now();
-                    let half = spec.patch as f64 / 2.0;
+                    // A heatmap network locates centres, not extents: its
+                    // detections span the suppression distance, the closest
+                    // two objects may be.
+                    let half = if spec.heatmap { opts.suppression_m / view_m / 2.0 } else { spec.patch as f64 / 2.0 };
                     classifier
                         .dense_scores(&values, th, tw, step)
                         .map_err(|reason| Error::Classifier { path: path.to_owned(), reason })

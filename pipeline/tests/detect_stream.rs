@@ -27,6 +27,7 @@ impl DarkCentre {
                 score_threshold: 0.5,
                 suppression_m: 3.0,
                 dense_stride: None,
+                heatmap: false,
             },
         }
     }

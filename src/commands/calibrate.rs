@@ -13,6 +13,7 @@ use pipeline::evaluate::{match_counts, sweep_thresholds, Counts, MatchRule, Scor
 use pipeline::labels::{find_label_files, labels_in_raster, read_labels, LabelFile};
 use pipeline::merge::Detection;
 use serde::{Deserialize, Serialize};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 /// `[calibrate]` of a training config.
@@ -24,11 +25,14 @@ pub struct CalibrateSection {
     pub rule: String,
     /// Suppression distances to try, metres.
     pub suppression_m: Vec<f64>,
+    /// Heatmap networks: choose the operating point with scores averaged
+    /// over flips and rotations, and have detect average them too.
+    pub tta: bool,
 }
 
 impl Default for CalibrateSection {
     fn default() -> Self {
-        CalibrateSection { rule: "distance:6".into(), suppression_m: vec![3.0, 4.0, 5.0] }
+        CalibrateSection { rule: "distance:6".into(), suppression_m: vec![3.0, 4.0, 5.0], tta: false }
     }
 }
 
@@ -40,7 +44,7 @@ pub fn run(args: &CalibrateArgs) -> Result<Status> {
     }
     let labels: Vec<LabelFile> =
         find_label_files(&args.labels)?.iter().map(|p| read_labels(p)).collect::<Result<_, _>>()?;
-    let section = CalibrateSection { rule: args.rule.to_string(), ..CalibrateSection::default() };
+    let section = CalibrateSection { rule: args.rule.to_string(), tta: args.tta, ..CalibrateSection::default() };
     calibrate_model(&args.model, &paths, &labels, &section, args.device, args.input_gsd)?;
     Ok(Status::Ok)
 }
@@ -60,6 +64,7 @@ pub fn calibrate_model(
 ) -> Result<()> {
     let rule: MatchRule = section.rule.parse().map_err(anyhow::Error::msg)?;
     let mut classifier = TchClassifier::load(model_path, device)?;
+    classifier.set_tta(section.tta);
     // Labels and pixel size per raster do not depend on the suppression tried.
     let mut truths: Vec<(Vec<Truth>, f64)> = Vec::with_capacity(rasters.len());
     for path in rasters {
@@ -69,6 +74,8 @@ pub fn calibrate_model(
         truths.push((truth, raster.info().gsd_m.map(|g| g.mean()).or(input_gsd).unwrap_or(1.0)));
     }
     let thresholds = sweep_thresholds();
+    // Progress lines only where someone watches; logs get the results.
+    let progress = std::io::stderr().is_terminal();
     let mut best: Option<(f64, f64, Counts)> = None;
     let mut table = Vec::new();
     for &s in &section.suppression_m {
@@ -81,9 +88,13 @@ pub fn calibrate_model(
         for (i, (path, (truth, pixel_m))) in rasters.iter().zip(&truths).enumerate() {
             let r = detect_raster(path, &mut classifier, &opts, &mut |_, _| {})?;
             scenes.push((r.detections, truth.clone(), *pixel_m));
-            eprint!("\rcalibrating, suppression {s} m: scored {}/{} validation rasters", i + 1, rasters.len());
+            if progress {
+                eprint!("\rcalibrating, suppression {s} m: scored {}/{} validation rasters", i + 1, rasters.len());
+            }
         }
-        eprintln!();
+        if progress {
+            eprintln!();
+        }
         let mut totals = vec![Counts::default(); thresholds.len()];
         for (dets, truth, pixel_m) in &scenes {
             for (k, &t) in thresholds.iter().enumerate() {
@@ -111,9 +122,10 @@ pub fn calibrate_model(
     let mut model = models::Model::load(model_path, models::Device::Cpu)?;
     model.meta.score_threshold = threshold as f32;
     model.meta.suppression_m = suppression;
+    model.meta.tta = classifier.tta();
     model.meta.training["calibration"] = serde_json::json!({
         "match": rule.to_string(), "rasters": rasters.len(), "score_threshold": threshold,
-        "suppression_m": suppression, "validation": counts, "per_suppression": table,
+        "suppression_m": suppression, "tta": classifier.tta(), "validation": counts, "per_suppression": table,
     });
     model.save(model_path)?;
     eprintln!(

@@ -56,6 +56,7 @@ pub fn run(args: &CandidatesArgs) -> Result<Status> {
                 score_threshold: 0.0,
                 suppression_m: 0.0,
                 dense_stride: None,
+                heatmap: false,
             };
             let opts = config.resolve(&spec)?;
             let r = detect_raster(path, &mut Everything(spec), &opts, &mut |_, _| {})?;

@@ -47,6 +47,9 @@ pub fn run(args: &DetectArgs) -> Result<Status> {
         bail!("{}: no such model file; pass --model FILE, or train one with `rsdetect train`", model_path.display());
     }
     let mut classifier = TchClassifier::load(&model_path, args.device)?;
+    if let Some(on) = config.tta {
+        classifier.set_tta(on);
+    }
     let mut opts = config.resolve(pipeline::classify::PatchClassifier::spec(&classifier))?;
     opts.input_gsd_m = args.input_gsd;
     let class = classifier.meta().classes[classifier.meta().positive].clone();

@@ -1,15 +1,20 @@
-//! `rsdetect train`: patches cut from imagery around labels, a network
-//! trained on them with a checkpoint every epoch, a CSV log and a PNG of the
-//! curves, and the operating point chosen on the validation rasters.
+//! `rsdetect train`: patches cut from imagery around labels (patch
+//! classifiers) or chips of imagery with every object centre (heatmap
+//! networks), a network trained on them with a checkpoint every epoch, a
+//! CSV log and a PNG of the curves, and the operating point chosen on the
+//! validation rasters.
 
 use crate::cli::TrainArgs;
 use crate::commands::{calibrate, Status};
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
-use models::train::{band_stats, Data, EpochLog, TrainConfig};
+use models::train::{band_stats, Chips, Data, EpochLog, TrainConfig};
 use models::{Arch, Model, ModelMeta, Strictness};
-use pipeline::dataset::{sample, Patches, Sampling};
+use pipeline::coords::{PixelBox, PixelPoint};
+use pipeline::dataset::{chips, sample, Patches, Sampling};
+use pipeline::evaluate::{sweep, sweep_thresholds, Counts, MatchRule, ScoredBox, Truth};
 use pipeline::labels::{find_label_files, labels_in_raster, read_labels, LabelFile};
+use pipeline::merge::{suppress, Detection};
 use rayon::prelude::*;
 use serde::Deserialize;
 use std::io::Write;
@@ -22,15 +27,55 @@ use std::time::Instant;
 pub struct ModelSection {
     /// Architecture name (see `Arch::named`).
     pub arch: String,
-    /// Patch side, pixels.
+    /// Patch side, pixels: what a patch classifier sees; for a heatmap
+    /// network, the context each pixel's score depends on (tile overlap).
     pub patch: usize,
     /// Name of the object class.
     pub class: String,
+    /// ResNets: planes of the first stage, instead of the named network's.
+    pub width: Option<i64>,
+    /// ResNets: blocks per stage, instead of the named network's.
+    pub layers: Option<Vec<i64>>,
+    /// Heatmap networks: channels of the decoder, instead of the named network's.
+    pub decoder_width: Option<i64>,
 }
 
 impl Default for ModelSection {
     fn default() -> Self {
-        ModelSection { arch: "resnet-small".into(), patch: 32, class: "object".into() }
+        ModelSection {
+            arch: "resnet-small".into(),
+            patch: 32,
+            class: "object".into(),
+            width: None,
+            layers: None,
+            decoder_width: None,
+        }
+    }
+}
+
+impl ModelSection {
+    /// The named architecture with this section's changes.
+    pub fn arch(&self) -> Result<Arch> {
+        use models::resnet::Head;
+        let mut arch = Arch::named(&self.arch)
+            .with_context(|| format!("unknown architecture {:?}: use one of {}", self.arch, Arch::NAMES.join(", ")))?;
+        match &mut arch {
+            Arch::Resnet(c) => {
+                c.width = self.width.unwrap_or(c.width);
+                c.layers = self.layers.clone().unwrap_or(c.layers.clone());
+                match (&mut c.head, self.decoder_width) {
+                    (Head::Heatmap { width }, Some(d)) => *width = d,
+                    (Head::Pool, Some(_)) => bail!("[model] decoder_width needs a heatmap network"),
+                    _ => {}
+                }
+                c.validate().map_err(|e| anyhow::anyhow!("[model]: {e}"))?;
+            }
+            Arch::Googlenet(_) if self.width.is_some() || self.layers.is_some() || self.decoder_width.is_some() => {
+                bail!("[model] width, layers and decoder_width apply to ResNets only")
+            }
+            Arch::Googlenet(_) => {}
+        }
+        Ok(arch)
     }
 }
 
@@ -38,15 +83,17 @@ impl Default for ModelSection {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SamplingSection {
-    /// Negatives per positive.
+    /// Negatives per positive (patch classifiers).
     pub negatives_per_positive: f64,
-    /// Negatives at least this far from objects, metres.
+    /// Negatives at least this far from objects, metres (patch classifiers).
     pub negative_distance_m: f64,
+    /// Side of the chips rasters are cut into, pixels (heatmap networks).
+    pub chip: usize,
 }
 
 impl Default for SamplingSection {
     fn default() -> Self {
-        SamplingSection { negatives_per_positive: 2.0, negative_distance_m: 3.0 }
+        SamplingSection { negatives_per_positive: 2.0, negative_distance_m: 3.0, chip: 256 }
     }
 }
 
@@ -104,6 +151,102 @@ fn patches(paths: &[PathBuf], labels: &[LabelFile], s: &Sampling, what: &str) ->
     Ok((all, objects))
 }
 
+/// Chips of many rasters, cut in parallel, concatenated in input order.
+fn chips_of(paths: &[PathBuf], labels: &[LabelFile], s: &Sampling, size: usize) -> Result<(Chips, usize)> {
+    let parts: Vec<Result<(pipeline::dataset::Chips, usize)>> = paths
+        .par_iter()
+        .map(|p| {
+            let raster = pipeline::Raster::open(p)?;
+            let found = labels_in_raster(labels, &raster)?;
+            Ok((chips(p, &found, s, size)?, found.len()))
+        })
+        .collect();
+    let mut all = pipeline::dataset::Chips::default();
+    let mut objects = 0;
+    for part in parts {
+        let (c, n) = part?;
+        objects += n;
+        all.extend(c);
+    }
+    let centres = all.centres.iter().map(|cs| cs.iter().map(|c| (c.x as f32, c.y as f32)).collect()).collect();
+    Ok((Chips::new(&all.data, &all.valid, centres, s.bands.len(), size), objects))
+}
+
+/// What a network learns from.
+enum Examples {
+    /// Patches and classes, for a patch classifier.
+    Patches(Data),
+    /// Chips and object centres, for a heatmap network.
+    Chips(Chips),
+}
+
+impl Examples {
+    fn len(&self) -> usize {
+        match self {
+            Examples::Patches(d) => d.len(),
+            Examples::Chips(c) => c.len(),
+        }
+    }
+
+    fn stats(&self) -> (Vec<f32>, Vec<f32>) {
+        match self {
+            Examples::Patches(d) => band_stats(&d.x, None),
+            Examples::Chips(c) => band_stats(&c.x, Some(&c.valid)),
+        }
+    }
+}
+
+/// Training and validation examples of the kind the architecture needs.
+fn examples(
+    heatmap: bool,
+    paths: (&[PathBuf], &[PathBuf]),
+    labels: &[LabelFile],
+    sampling: &Sampling,
+    chip: usize,
+) -> Result<(Examples, Examples, usize, usize)> {
+    let val_sampling = Sampling { seed: sampling.seed + 1, ..sampling.clone() };
+    let n = sampling.bands.len();
+    if heatmap {
+        let (t, n_train) = chips_of(paths.0, labels, sampling, chip)?;
+        let (v, n_val) = chips_of(paths.1, labels, &val_sampling, chip)?;
+        return Ok((Examples::Chips(t), Examples::Chips(v), n_train, n_val));
+    }
+    let (t, n_train) = patches(paths.0, labels, sampling, "train")?;
+    let (v, n_val) = patches(paths.1, labels, &val_sampling, "val")?;
+    let (t, v) = (Data::new(&t.data, &t.labels, n, sampling.patch), Data::new(&v.data, &v.labels, n, sampling.patch));
+    Ok((Examples::Patches(t), Examples::Patches(v), n_train, n_val))
+}
+
+/// The best F1 over score thresholds of a heatmap network's detections on
+/// validation chips (peaks, suppression within `suppression_px`, matched by
+/// `rule`), and that threshold.
+fn heatmap_f1(model: &Model, val: &Chips, rule: MatchRule, pixel_m: f64, suppression_px: f64) -> (f64, f64) {
+    let thresholds = sweep_thresholds();
+    let mut totals = vec![Counts::default(); thresholds.len()];
+    for (i, peaks) in models::train::chip_peaks(model, val).into_iter().enumerate() {
+        let dets = peaks
+            .into_iter()
+            .map(|(x, y, score)| {
+                let centre = PixelPoint { x, y };
+                Detection { centre, footprint: PixelBox { x0: x, y0: y, x1: x, y1: y }, score }
+            })
+            .collect();
+        let boxes: Vec<ScoredBox> = suppress(dets, suppression_px)
+            .into_iter()
+            .map(|d| ScoredBox { centre: d.centre, bbox: d.footprint, score: d.score as f64 })
+            .collect();
+        let truth: Vec<Truth> = val.centres[i]
+            .iter()
+            .map(|&(x, y)| Truth { centre: PixelPoint { x: x as f64, y: y as f64 }, bbox: None })
+            .collect();
+        for (t, c) in totals.iter_mut().zip(sweep(&boxes, &truth, rule, pixel_m, &thresholds)) {
+            *t = t.add(&c);
+        }
+    }
+    let (k, best) = totals.iter().enumerate().max_by(|a, b| a.1.f1.total_cmp(&b.1.f1)).expect("thresholds");
+    (best.f1, thresholds[k])
+}
+
 /// Trains a model as the arguments say.
 pub fn run(args: &TrainArgs) -> Result<Status> {
     let start = Instant::now();
@@ -121,8 +264,7 @@ pub fn run(args: &TrainArgs) -> Result<Status> {
         cfg.train.epochs = e;
     }
     cfg.train.freeze_backbone |= args.freeze_backbone;
-    let arch = Arch::named(&cfg.model.arch)
-        .with_context(|| format!("unknown architecture {:?}: use one of {}", cfg.model.arch, Arch::NAMES.join(", ")))?;
+    let arch = cfg.model.arch()?;
 
     let train_paths = rasters(&args.images, args.list.as_deref())?;
     let val_inputs = if args.val_images.is_empty() { &args.images } else { &args.val_images };
@@ -156,25 +298,23 @@ pub fn run(args: &TrainArgs) -> Result<Status> {
         input_gsd_m: args.input_gsd,
         seed: cfg.train.seed,
     };
-    let (train_set, n_train) = patches(&train_paths, &label_files, &sampling, "train")?;
-    let (val_set, n_val) =
-        patches(&val_paths, &label_files, &Sampling { seed: sampling.seed + 1, ..sampling.clone() }, "val")?;
+    let heatmap = arch.is_heatmap();
+    let (train_data, val_data, n_train, n_val) =
+        examples(heatmap, (&train_paths, &val_paths), &label_files, &sampling, cfg.sampling.chip)?;
+    let what = if heatmap { "chips" } else { "patches" };
     eprintln!(
-        "{} training rasters ({n_train} objects, {} patches), {} validation rasters ({n_val} objects, {} patches)",
+        "{} training rasters ({n_train} objects, {} {what}), {} validation rasters ({n_val} objects, {} {what})",
         train_paths.len(),
-        train_set.len(),
+        train_data.len(),
         val_paths.len(),
-        val_set.len()
+        val_data.len()
     );
     if n_train == 0 {
         bail!("no labels fall inside the training rasters: check that the labels' CRS and extent match the imagery");
     }
-    let train_data = Data::new(&train_set.data, &train_set.labels, bands.len(), cfg.model.patch);
-    let val_data = Data::new(&val_set.data, &val_set.labels, bands.len(), cfg.model.patch);
-    drop((train_set, val_set));
 
     let device = models::resolve(args.device)?;
-    let (mean, std) = band_stats(&train_data.x);
+    let (mean, std) = train_data.stats();
     let command: Vec<String> = std::env::args().collect();
     let mut meta =
         ModelMeta::new(arch, bands.clone(), cfg.model.patch, gsd_m, vec!["background".into(), cfg.model.class.clone()]);
@@ -184,9 +324,9 @@ pub fn run(args: &TrainArgs) -> Result<Status> {
     meta.suppression_m = cfg.calibrate.suppression_m.get(cfg.calibrate.suppression_m.len() / 2).copied().unwrap_or(3.0);
     meta.training = serde_json::json!({
         "command": command.join(" "),
-        "train_rasters": train_paths.len(), "train_objects": n_train, "train_patches": train_data.len(),
-        "val_rasters": val_paths.len(), "val_objects": n_val, "val_patches": val_data.len(),
-        "config": {"model": cfg.model.arch, "patch": cfg.model.patch, "train": cfg.train},
+        "train_rasters": train_paths.len(), "train_objects": n_train, format!("train_{what}"): train_data.len(),
+        "val_rasters": val_paths.len(), "val_objects": n_val, format!("val_{what}"): val_data.len(),
+        "config": {"model": cfg.model.arch, "patch": cfg.model.patch, "chip": cfg.sampling.chip, "train": cfg.train},
     });
     models::seed(cfg.train.seed);
     let mut model = Model::new(meta, device).map_err(anyhow::Error::msg)?;
@@ -205,6 +345,9 @@ pub fn run(args: &TrainArgs) -> Result<Status> {
     }
     eprintln!("{} parameters on {:?}", model.parameters(), device);
 
+    if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create the output folder", dir.display()))?;
+    }
     let ckpt = args.out.with_extension("ckpt.safetensors");
     let log_path = args.out.with_extension("log.csv");
     let mut log = std::fs::OpenOptions::new()
@@ -212,9 +355,10 @@ pub fn run(args: &TrainArgs) -> Result<Status> {
         .append(first_epoch > 0)
         .write(true)
         .truncate(first_epoch == 0)
-        .open(&log_path)?;
+        .open(&log_path)
+        .with_context(|| format!("{}: cannot write the training log", log_path.display()))?;
     if first_epoch == 0 {
-        writeln!(log, "epoch,train_loss,train_acc,val_loss,val_acc,lr,seconds")?;
+        writeln!(log, "epoch,train_loss,train_acc,val_loss,val_acc,val_f1,lr,seconds")?;
     }
     let mut history: Vec<EpochLog> = read_log(&log_path);
     let steps = ProgressBar::new(0);
@@ -224,38 +368,60 @@ pub fn run(args: &TrainArgs) -> Result<Status> {
             .progress_chars("=> "),
     );
     let epochs = cfg.train.epochs;
-    models::train::train(
-        &mut model,
-        &train_data,
-        &val_data,
-        &cfg.train,
-        first_epoch,
-        &mut |step, total, loss| {
-            steps.set_length(total as u64);
-            steps.set_position(step as u64);
-            steps.set_message(format!("{loss:.4}"));
-        },
-        &mut |e: &EpochLog, m: &Model| -> Result<()> {
-            steps.set_prefix(format!("{}/{epochs}", e.epoch + 1));
-            writeln!(
-                log,
-                "{},{:.6},{:.6},{:.6},{:.6},{:.3e},{:.1}",
-                e.epoch, e.train_loss, e.train_acc, e.val_loss, e.val_acc, e.lr, e.seconds
-            )?;
-            steps.suspend(|| {
-                eprintln!(
-                    "epoch {}/{epochs}: loss {:.4} acc {:.3} | val loss {:.4} acc {:.3} | {:.0} s",
-                    e.epoch, e.train_loss, e.train_acc, e.val_loss, e.val_acc, e.seconds
-                )
-            });
-            history.push(*e);
-            let mut snapshot = m.meta.clone();
-            snapshot.training["epoch"] = e.epoch.into();
-            m.save_as(&ckpt, &snapshot)?;
-            plot_curves(&args.out.with_extension("curves.png"), &history)?;
-            Ok(())
-        },
-    )?;
+    let rule: MatchRule = cfg.calibrate.rule.parse().map_err(anyhow::Error::msg)?;
+    let suppression_px = model.meta.suppression_m / gsd_m;
+    let mut on_step = |step: usize, total: usize, loss: f64| {
+        steps.set_length(total as u64);
+        steps.set_position(step as u64);
+        steps.set_message(format!("{loss:.4}"));
+    };
+    let mut on_epoch = |e: &mut EpochLog, m: &Model| -> Result<()> {
+        if let Examples::Chips(val) = &val_data {
+            if !val.is_empty() {
+                e.val_f1 = Some(heatmap_f1(m, val, rule, gsd_m, suppression_px).0);
+            }
+        }
+        steps.set_prefix(format!("{}/{epochs}", e.epoch + 1));
+        let opt = |v: Option<f64>| v.map(|v| format!("{v:.6}")).unwrap_or_default();
+        writeln!(
+            log,
+            "{},{:.6},{},{:.6},{},{},{:.3e},{:.1}",
+            e.epoch,
+            e.train_loss,
+            opt(e.train_acc),
+            e.val_loss,
+            opt(e.val_acc),
+            opt(e.val_f1),
+            e.lr,
+            e.seconds
+        )?;
+        let quality = match (e.train_acc, e.val_acc, e.val_f1) {
+            (Some(t), Some(v), _) => format!("acc {t:.3} | val acc {v:.3}"),
+            (_, _, Some(f)) => format!("val F1 {f:.3}"),
+            _ => String::new(),
+        };
+        steps.suspend(|| {
+            eprintln!(
+                "epoch {}/{epochs}: loss {:.4} | val loss {:.4} | {quality} | {:.0} s",
+                e.epoch, e.train_loss, e.val_loss, e.seconds
+            )
+        });
+        history.push(*e);
+        let mut snapshot = m.meta.clone();
+        snapshot.training["epoch"] = e.epoch.into();
+        m.save_as(&ckpt, &snapshot)?;
+        plot_curves(&args.out.with_extension("curves.png"), &history)?;
+        Ok(())
+    };
+    match (&train_data, &val_data) {
+        (Examples::Patches(t), Examples::Patches(v)) => {
+            models::train::train(&mut model, t, v, &cfg.train, first_epoch, &mut on_step, &mut on_epoch)?
+        }
+        (Examples::Chips(t), Examples::Chips(v)) => {
+            models::train::train_heatmap(&mut model, t, v, &cfg.train, first_epoch, &mut on_step, &mut on_epoch)?
+        }
+        _ => unreachable!("training and validation examples are made alike"),
+    };
     steps.finish_and_clear();
     let last = history.last().copied();
     model.meta.training["epochs"] = cfg.train.epochs.into();
@@ -279,11 +445,12 @@ fn read_log(path: &Path) -> Vec<EpochLog> {
             Some(EpochLog {
                 epoch: f(0)? as usize,
                 train_loss: f(1)?,
-                train_acc: f(2)?,
+                train_acc: f(2),
                 val_loss: f(3)?,
-                val_acc: f(4)?,
-                lr: f(5)?,
-                seconds: f(6)?,
+                val_acc: f(4),
+                val_f1: f(5),
+                lr: f(6)?,
+                seconds: f(7)?,
             })
         })
         .collect()
@@ -311,15 +478,21 @@ fn plot_curves(path: &Path, logs: &[EpochLog]) -> Result<()> {
         .label("validation")
         .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], RED));
     loss.configure_series_labels().border_style(BLACK).draw()?;
+    // Patch classifiers: accuracy; heatmap networks: validation F1.
+    let f1 = logs.iter().any(|l| l.val_f1.is_some());
     let mut acc = ChartBuilder::on(&right)
-        .caption("accuracy", ("sans-serif", 20))
+        .caption(if f1 { "validation F1" } else { "accuracy" }, ("sans-serif", 20))
         .margin(10)
         .x_label_area_size(30)
         .y_label_area_size(50)
-        .build_cartesian_2d(1f64..n, 0.5f64..1.0)?;
+        .build_cartesian_2d(1f64..n, if f1 { 0f64..1.0 } else { 0.5f64..1.0 })?;
     acc.configure_mesh().x_desc("epoch").draw()?;
-    acc.draw_series(LineSeries::new(logs.iter().map(|l| (l.epoch as f64, l.train_acc)), &BLUE))?;
-    acc.draw_series(LineSeries::new(logs.iter().map(|l| (l.epoch as f64, l.val_acc)), &RED))?;
+    let series = |get: fn(&EpochLog) -> Option<f64>| -> Vec<(f64, f64)> {
+        logs.iter().filter_map(|l| get(l).map(|v| (l.epoch as f64, v))).collect()
+    };
+    acc.draw_series(LineSeries::new(series(|l| l.train_acc), &BLUE))?;
+    acc.draw_series(LineSeries::new(series(|l| l.val_acc), &RED))?;
+    acc.draw_series(LineSeries::new(series(|l| l.val_f1), &RED))?;
     root.present()?;
     Ok(())
 }
@@ -334,7 +507,7 @@ mod tests {
             let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs").join(name);
             let cfg: TrainFile =
                 toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap_or_else(|e| panic!("{name}: {e}"));
-            assert!(Arch::named(&cfg.model.arch).is_some(), "{name}");
+            assert!(cfg.model.arch().is_ok(), "{name}");
             assert!(cfg.calibrate.rule.parse::<pipeline::evaluate::MatchRule>().is_ok());
         }
         assert!(toml::from_str::<TrainFile>("[train]\nepoch = 3").is_err());

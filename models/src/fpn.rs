@@ -1,0 +1,70 @@
+//! A feature-pyramid decoder (Lin et al. 2017) that turns a ResNet trunk's
+//! stages back into a full-resolution map: the deepest stage is upsampled
+//! step by step, each step adding a 1x1 projection of the stage at that
+//! resolution and smoothing with a 3x3 convolution, then a small head gives
+//! one logit per pixel and object class. Each output pixel is the score of
+//! the window centred on it, so the map is the trunk's patch classifier run
+//! at every pixel at once; trunk weights keep torchvision's names, the
+//! decoder's live under `decoder.` and `head.`.
+
+use tch::nn::{self, ConvConfig};
+use tch::Tensor;
+
+/// The decoder and head.
+#[derive(Debug)]
+pub struct Fpn {
+    lateral: Vec<nn::Conv2D>,
+    smooth: Vec<(nn::Conv2D, nn::BatchNorm)>,
+    head: (nn::Conv2D, nn::Conv2D),
+}
+
+/// Log-odds of the prior an untrained head starts from (objects are rare
+/// pixels: about one in ten near an object), so early training is stable.
+const PRIOR_LOGIT: f64 = -2.19;
+
+/// Builds the decoder for trunk stages of `stages` channels (shallowest
+/// first, each at half the resolution of the one before), `width` channels
+/// inside, `outputs` maps out.
+pub fn fpn(p: &nn::Path, stages: &[i64], width: i64, outputs: i64) -> Fpn {
+    let d = p / "decoder";
+    let lateral = stages
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| nn::conv2d(&d / "lateral" / i, c, width, 1, Default::default()))
+        .collect();
+    let smooth = (0..stages.len().saturating_sub(1))
+        .map(|i| {
+            let s = &d / "smooth" / i;
+            let conv =
+                nn::conv2d(&s / "0", width, width, 3, ConvConfig { padding: 1, bias: false, ..Default::default() });
+            (conv, nn::batch_norm2d(&s / "1", width, Default::default()))
+        })
+        .collect();
+    let h = p / "head";
+    let first = nn::conv2d(&h / "0", width, width, 3, ConvConfig { padding: 1, ..Default::default() });
+    let last = nn::conv2d(
+        &h / "2",
+        width,
+        outputs,
+        1,
+        ConvConfig { bs_init: nn::Init::Const(PRIOR_LOGIT), ..Default::default() },
+    );
+    Fpn { lateral, smooth, head: (first, last) }
+}
+
+impl Fpn {
+    /// Logit maps at the resolution of the first stage, from every stage's
+    /// output (shallowest first).
+    pub fn forward(&self, stages: &[Tensor], train: bool) -> Tensor {
+        let last = stages.len() - 1;
+        let mut y = stages[last].apply(&self.lateral[last]);
+        for i in (0..last).rev() {
+            let skip = stages[i].apply(&self.lateral[i]);
+            let (h, w) = (skip.size()[2], skip.size()[3]);
+            y = y.upsample_nearest2d([h, w], None, None) + skip;
+            let (conv, bn) = &self.smooth[i];
+            y = y.apply(conv).apply_t(bn, train).relu();
+        }
+        y.apply(&self.head.0).relu().apply(&self.head.1)
+    }
+}
