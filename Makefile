@@ -64,7 +64,7 @@ eval-val: build
 	$(BIN) detect $(URBAN)/images --list $(URBAN)/val_socal.txt --out out/val --force && \
 	$(BIN) evaluate --detections out/val --labels $(URBAN)/json --match distance:6 --sweep --out out/val/eval.json
 
-# Reproduces models/weights/default.safetensors (about 30 minutes on 2 CPU cores).
+# Reproduces models/weights/default.safetensors (about an hour on 2 CPU cores).
 model: build
 	@if [ ! -d $(URBAN) ]; then echo "skipped: $(URBAN) is absent (training needs the shared NAIP data)"; exit 0; fi; \
 	$(BIN) train --images $(URBAN)/images --list $(URBAN)/train_socal.txt --val-list $(URBAN)/val_socal.txt \

@@ -45,33 +45,48 @@ else
 fi
 
 echo
-echo "## Classifier forward pass, CPU (patches/s; models/examples/throughput)"
-printf '%-14s %12s %6s %6s %14s\n' arch parameters patch batch patches/s
+echo "## Classifier forward pass, CPU (windows/s: a patch classifier's patches, a heatmap network's pixels)"
+printf '%-22s %12s %6s %6s %6s %14s\n' arch parameters patch batch tile windows/s
 arch_lines=()
 while IFS= read -r line; do
   arch_lines+=("$line")
   python3 - "$line" <<'PY'
 import json, sys
 r = json.loads(sys.argv[1])
-print(f"{r['arch']:<14} {r['parameters']:>12,} {r['patch']:>6} {r['batch']:>6} {r['patches_per_s']:>14.1f}")
+print(f"{r['arch']:<22} {r['parameters']:>12,} {r['patch']:>6} {r['batch']:>6} {r['tile']:>6} {r['windows_per_s']:>14.1f}")
 PY
 done < <("$BIN/examples/throughput" cpu 3)
 printf '%s\n' "${arch_lines[@]}" > bench/classifier.jsonl
 
-python3 - "${results[@]}" <<'PY'
+echo
+for size in 1000 5000 20000; do scene "$size" >/dev/null; done
+detect_json=$(python3 bench/detect_bench.py | tee /dev/stderr | tail -n 1)
+
+python3 - "$detect_json" "${results[@]}" <<'PY'
 import json, platform, os, sys, datetime
-rows = [json.loads(a) for a in sys.argv[1:]]
+detect = json.loads(sys.argv[1])
+rows = [json.loads(a) for a in sys.argv[2:]]
 out = {
     "date": datetime.date.today().isoformat(),
     "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
     "raster_scan": rows,
     "classifier_cpu": [json.loads(l) for l in open("bench/classifier.jsonl") if l.strip()],
-    "targets": {"raster_scan_peak_rss_mb_max": 1536},
+    **detect,
+    "targets": {"raster_scan_peak_rss_mb_max": 1536, "detect_peak_rss_mb_max": 1536,
+                "detect_efficiency_min": 0.9, "ziziphus_paper_grid_seconds_max_cpu": 5.0},
 }
-big = [r for r in rows if r["width"] == 20000]
-if big:
-    ok = big[0]["peak_rss_mb"] < 1536
-    print(f"\n20000x20000 scan peak RSS {big[0]['peak_rss_mb']:.0f} MB: target < 1536 MB {'met' if ok else 'MISSED'}")
+print()
+for r in rows + detect.get("detect_scaling", []):
+    if r.get("raster", "").endswith("_20000.tif"):
+        ok = r["peak_rss_mb"] < 1536
+        print(f"{r['raster']} peak RSS {r['peak_rss_mb']:.0f} MB: target < 1536 MB {'met' if ok else 'MISSED'}")
+for r in detect.get("detect_scaling", []):
+    ok = r["efficiency"] >= 0.9
+    print(f"detect efficiency on {r['raster']}: {r['efficiency']:.2f} (target >= 0.9: {'met' if ok else 'MISSED'})")
+for r in detect.get("ziziphus", []):
+    if r["mode"] == "paper grid":
+        ok = r["seconds"] <= 5.0
+        print(f"paper grid, {r['arch']}: {r['seconds']:.2f} s (target <= 5 s on 2 CPU cores: {'met' if ok else 'MISSED'})")
 with open("bench/results.json", "w") as f:
     json.dump(out, f, indent=2)
 print("wrote bench/results.json")

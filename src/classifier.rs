@@ -34,6 +34,7 @@ impl TchClassifier {
             suppression_m: m.suppression_m,
             dense_stride: inner.dense_stride(),
             heatmap: inner.is_heatmap(),
+            data_type: m.data_type.clone(),
         };
         Ok(TchClassifier { inner, spec, path: path.to_owned() })
     }

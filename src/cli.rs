@@ -89,7 +89,7 @@ pub struct TrainArgs {
     /// Where to write the model.
     #[arg(long, value_name = "MODEL.safetensors")]
     pub out: PathBuf,
-    /// Network: resnet18, resnet34, resnet50, resnet-small, googlenet, googlenet-small.
+    /// Network: resnet18, resnet34, resnet50, resnet-small, resnet-small-heatmap, googlenet, googlenet-small.
     #[arg(long)]
     pub arch: Option<String>,
     /// TOML with [model], [sampling] and [train] tables (see configs/train-default.toml).

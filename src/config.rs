@@ -209,6 +209,7 @@ mod tests {
             suppression_m: 3.0,
             dense_stride: None,
             heatmap: false,
+            data_type: None,
         }
     }
 

@@ -1,24 +1,74 @@
-//! Benchmark: patches per second of each architecture's forward pass, on the
-//! CPU or a CUDA device, with and without mixed precision. GDAL-free, so it
-//! runs on machines with only libtorch. One JSON line per measurement.
+//! Benchmark: windows per second of each architecture's forward pass (a
+//! patch classifier's patches; a heatmap network's pixels, each the centre
+//! of a window), on the CPU or a CUDA device, there with and without mixed
+//! precision. GDAL-free, so it runs on machines with only libtorch. One JSON
+//! line per measurement.
 //!
-//! `cargo run --release -p models --example throughput -- [DEVICE] [SECONDS]`
+//! `throughput [DEVICE] [SECONDS]`: every architecture, random weights.
+//! `throughput DEVICE SECONDS MODEL [TILE]`: one model file, at the batch
+//! (patch classifiers, 64) or tile side (heatmap networks, default 1152:
+//! detect's 1024 px tiles with their overlap) detect uses.
 
 use models::model_file::{Arch, ModelMeta};
 use models::{Classifier, DeviceChoice, Model};
 use std::time::Instant;
+
+/// Windows per second of repeated calls of `run`, each scoring `per_call`.
+fn rate(budget: f64, per_call: usize, run: &mut dyn FnMut() -> Result<(), String>) -> Result<f64, String> {
+    run()?;
+    let start = Instant::now();
+    let mut n = 0;
+    while start.elapsed().as_secs_f64() < budget {
+        run()?;
+        n += per_call;
+    }
+    Ok(n as f64 / start.elapsed().as_secs_f64())
+}
+
+/// One JSON line per precision the device offers.
+fn measure(name: &str, mut c: Classifier, patch: usize, batch: usize, tile: usize, budget: f64) -> Result<(), String> {
+    let device = c.device();
+    let params = c.model().parameters();
+    let bands = c.model().meta.bands.len();
+    let heatmap = c.is_heatmap();
+    for mixed in if device.is_cuda() { vec![true, false] } else { vec![false] } {
+        c.set_mixed_precision(mixed);
+        let per_s = if heatmap {
+            let data = vec![100f32; bands * tile * tile];
+            rate(budget, tile * tile, &mut || c.dense_scores(&data, tile, tile, 1).map(drop))?
+        } else {
+            let data = vec![100f32; batch * bands * patch * patch];
+            rate(budget, batch, &mut || c.scores(&data, batch).map(drop))?
+        };
+        println!(
+            "{{\"arch\":\"{name}\",\"parameters\":{params},\"patch\":{patch},\"batch\":{},\"tile\":{},\"device\":\"{device:?}\",\"mixed_precision\":{mixed},\"windows_per_s\":{per_s:.1}}}",
+            if heatmap { 1 } else { batch },
+            if heatmap { tile } else { patch },
+        );
+    }
+    Ok(())
+}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let choice: DeviceChoice = args.first().map_or(Ok(DeviceChoice::Cpu), |s| s.parse())?;
     let budget: f64 = args.get(1).map_or(Ok(3.0), |s| s.parse())?;
     let device = models::resolve(choice)?;
+    if let Some(file) = args.get(2) {
+        let tile: usize = args.get(3).map_or(Ok(1152), |s| s.parse())?;
+        let model = Model::load(std::path::Path::new(file), device)?;
+        let patch = model.meta.patch;
+        measure(file, Classifier::from_model(model), patch, 64, tile, budget)?;
+        return Ok(());
+    }
     for (arch, patch, batch) in [
         ("resnet-small", 32, 256),
+        ("resnet-small-heatmap", 64, 1),
         ("resnet18", 64, 64),
         ("resnet34", 64, 64),
         ("resnet50", 64, 32),
         ("googlenet", 64, 64),
+        ("googlenet-small", 64, 64),
     ] {
         let meta = ModelMeta::new(
             Arch::named(arch).ok_or("architecture")?,
@@ -27,23 +77,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             0.5,
             vec!["background".into(), "object".into()],
         );
-        let model = Model::new(meta, device)?;
-        let params = model.parameters();
-        let classifier = Classifier::from_model(model);
-        let data = vec![100f32; batch * 3 * patch * patch];
-        classifier.scores(&data, batch)?;
-        let start = Instant::now();
-        let mut n = 0;
-        while start.elapsed().as_secs_f64() < budget {
-            classifier.scores(&data, batch)?;
-            n += batch;
-        }
-        let secs = start.elapsed().as_secs_f64();
-        println!(
-            "{{\"arch\":\"{arch}\",\"parameters\":{params},\"patch\":{patch},\"batch\":{batch},\"device\":\"{device:?}\",\"mixed_precision\":{},\"patches_per_s\":{:.1}}}",
-            device.is_cuda(),
-            n as f64 / secs
-        );
+        measure(arch, Classifier::from_model(Model::new(meta, device)?), patch, batch, 256, budget)?;
     }
     Ok(())
 }

@@ -54,6 +54,11 @@ impl Classifier {
         self.tta = on;
     }
 
+    /// Mixed precision (on CUDA; the CPU always computes in f32).
+    pub fn set_mixed_precision(&mut self, on: bool) {
+        self.mixed_precision = on && self.device.is_cuda();
+    }
+
     /// Whether scores are averaged over flips and rotations.
     pub fn tta(&self) -> bool {
         self.tta && self.is_heatmap()
@@ -178,6 +183,22 @@ impl Classifier {
     /// (channels first): pixel centres (x, y) in tile pixels with their
     /// scores. Peaks under [`PEAK_FLOOR`] are not reported.
     fn heatmap_peaks(&self, tile: &[f32], height: usize, width: usize) -> Result<Vec<(f64, f64, f32)>, String> {
+        let scores = self.heatmap_tensor(tile, height, width)?;
+        Ok(local_maxima(&scores, 1, PEAK_FLOOR)
+            .into_iter()
+            .map(|(x, y, s)| (x as f64 + 0.5, y as f64 + 0.5, s))
+            .collect())
+    }
+
+    /// A heatmap network's score at every pixel of a tile of raw values
+    /// (channels first), row-major.
+    pub fn heatmap(&self, tile: &[f32], height: usize, width: usize) -> Result<Vec<f32>, String> {
+        let scores = self.heatmap_tensor(tile, height, width)?;
+        Vec::<f32>::try_from(scores.contiguous().view([-1])).map_err(|e| e.to_string())
+    }
+
+    /// The scores as a tensor (H x W) on the CPU.
+    fn heatmap_tensor(&self, tile: &[f32], height: usize, width: usize) -> Result<Tensor, String> {
         let c = self.model.meta.bands.len();
         if tile.len() != c * height * width {
             return Err(format!("expected {c}x{height}x{width} values, got {}", tile.len()));
@@ -208,11 +229,7 @@ impl Classifier {
             } else {
                 score(&x)?
             };
-            let scores = scores.get(0).to_kind(Kind::Float).to_device(Device::Cpu);
-            Ok(local_maxima(&scores, 1, PEAK_FLOOR)
-                .into_iter()
-                .map(|(x, y, s)| (x as f64 + 0.5, y as f64 + 0.5, s))
-                .collect())
+            Ok(scores.get(0).to_kind(Kind::Float).to_device(Device::Cpu))
         })
     }
 }

@@ -91,6 +91,10 @@ pub struct ModelMeta {
     /// operating point was chosen.
     #[serde(default)]
     pub tta: bool,
+    /// GDAL data type of the imagery trained on (Byte, UInt16, ...): other
+    /// imagery has other value ranges, and is refused.
+    #[serde(default)]
+    pub data_type: Option<String>,
     /// How the model was made: command, data, epochs, metrics.
     #[serde(default)]
     pub training: serde_json::Value,
@@ -115,6 +119,7 @@ impl ModelMeta {
             score_threshold: 0.5,
             suppression_m: 3.0,
             tta: false,
+            data_type: None,
             training: serde_json::Value::Null,
         }
     }

@@ -75,7 +75,7 @@ pub struct TrainConfig {
 impl Default for TrainConfig {
     fn default() -> Self {
         TrainConfig {
-            epochs: 30,
+            epochs: 12,
             batch_size: 128,
             optimizer: Optimizer::Adam,
             lr: 2e-3,

@@ -28,6 +28,8 @@ pub struct PatchSpec {
     /// dense scoring is its natural mode, scores every pixel, and reports
     /// only local maxima; tiles need no padding at the raster's edge.
     pub heatmap: bool,
+    /// GDAL data type of the imagery the model was trained on, when known.
+    pub data_type: Option<String>,
 }
 
 /// Patches in one batch, channels first: `len * bands * patch * patch`

@@ -132,15 +132,41 @@ pub struct RasterDetections {
     pub notes: Vec<String>,
 }
 
+/// A padded tile for dense scoring.
+struct DenseTile {
+    /// The model's bands, channels first.
+    values: Vec<f32>,
+    height: usize,
+    width: usize,
+    /// Where its top-left corner lies on the raster, pixels.
+    origin: (f64, f64),
+    /// The pixels it owns.
+    core: crate::coords::PixelWindow,
+    /// Which of its pixels hold data (padding and nodata do not).
+    valid: Vec<bool>,
+}
+
+impl DenseTile {
+    /// Whether the pixel under a point of the tile holds data.
+    fn valid_at(&self, x: f64, y: f64) -> bool {
+        let (col, row) = (x.floor(), y.floor());
+        col >= 0.0
+            && row >= 0.0
+            && (col as usize) < self.width
+            && (row as usize) < self.height
+            && self.valid[row as usize * self.width + col as usize]
+    }
+}
+
 /// Patches on their way to the classifier.
 enum Msg {
     Patches(Vec<Candidate>, Vec<f32>),
-    /// A padded tile for dense scoring: values, height, width, the raster
-    /// position of its top-left corner, and the core it owns.
-    Tile(Vec<f32>, usize, usize, (f64, f64), crate::coords::PixelWindow),
+    Tile(DenseTile),
     TileDone {
         read: f64,
         candidates: f64,
+        /// Pixels of the tile's window holding data.
+        valid: usize,
     },
     Failed(Error),
 }
@@ -174,7 +200,20 @@ impl Plan<'_> {
 
     fn candidates(&self, data: &crate::raster::WindowData<f32>, tile: &Tile) -> Vec<Candidate> {
         match (self.source, &self.sliding) {
-            (_, Some(grid)) => grid.in_core(tile.core),
+            (_, Some(grid)) => {
+                // Windows centred on nodata are not scored.
+                let w = &data.window;
+                let mut windows = grid.in_core(tile.core);
+                windows.retain(|c| {
+                    let (x, y) = (c.centre.x.floor() - w.x as f64, c.centre.y.floor() - w.y as f64);
+                    x < 0.0
+                        || y < 0.0
+                        || x >= w.width as f64
+                        || y >= w.height as f64
+                        || data.valid[y as usize * w.width + x as usize]
+                });
+                windows
+            }
             (CandidateSource::Preprocess(p), None) => {
                 let pan_data = crate::raster::WindowData {
                     window: data.window,
@@ -196,7 +235,12 @@ impl Plan<'_> {
     /// the raster's edge (as training patches are padded), so windows
     /// centred on edge pixels can be scored. Heatmap networks score edge
     /// pixels as they were trained to, without padding.
-    fn padded(&self, data: &crate::raster::WindowData<f32>, step: usize) -> (Vec<f32>, usize, usize, (f64, f64)) {
+    fn padded(
+        &self,
+        data: &crate::raster::WindowData<f32>,
+        step: usize,
+        core: crate::coords::PixelWindow,
+    ) -> DenseTile {
         let w = &data.window;
         let pad = if self.heatmap { 0 } else { (self.patch / 2).div_ceil(step) * step };
         let left = if w.x == 0 { pad } else { 0 };
@@ -212,7 +256,19 @@ impl Plan<'_> {
                 out[dst..dst + w.width].copy_from_slice(&band[y * w.width..(y + 1) * w.width]);
             }
         }
-        (out, ph, pw, (w.x as f64 - left as f64, w.y as f64 - top as f64))
+        let mut valid = vec![false; pw * ph];
+        for y in 0..w.height {
+            let dst = (y + top) * pw + left;
+            valid[dst..dst + w.width].copy_from_slice(&data.valid[y * w.width..(y + 1) * w.width]);
+        }
+        DenseTile {
+            values: out,
+            height: ph,
+            width: pw,
+            origin: (w.x as f64 - left as f64, w.y as f64 - top as f64),
+            core,
+            valid,
+        }
     }
 
     fn square(&self, c: &Candidate) -> (isize, isize, usize) {
@@ -230,11 +286,12 @@ impl Plan<'_> {
         let data = view.read_window::<f32>(tile.window, &self.read_bands)?;
         let read = t0.elapsed().as_secs_f64();
         let t1 = Instant::now();
+        let valid = data.valid_count();
         if let CandidateSource::Dense { step } = self.source {
-            let (values, h, w, origin) = self.padded(&data, *step);
+            let dense = self.padded(&data, *step, tile.core);
             let candidates = t1.elapsed().as_secs_f64();
-            if tx.send(Msg::Tile(values, h, w, origin, tile.core)).is_ok() {
-                let _ = tx.send(Msg::TileDone { read, candidates });
+            if tx.send(Msg::Tile(dense)).is_ok() {
+                let _ = tx.send(Msg::TileDone { read, candidates, valid });
             }
             return Ok(());
         }
@@ -253,7 +310,7 @@ impl Plan<'_> {
             sent += t.elapsed().as_secs_f64();
         }
         let candidates = t1.elapsed().as_secs_f64() - sent;
-        let _ = tx.send(Msg::TileDone { read, candidates });
+        let _ = tx.send(Msg::TileDone { read, candidates, valid });
         Ok(())
     }
 }
@@ -270,6 +327,12 @@ pub fn detect_raster(
     let spec = classifier.spec().clone();
     let raster = Raster::open(path)?;
     raster.check_bands(&spec.bands, "model")?;
+    if let Some(expected) = &spec.data_type {
+        let found = &raster.info().bands[spec.bands[0] - 1].data_type;
+        if found != expected {
+            return Err(Error::DataType { path: path.to_owned(), found: found.clone(), expected: expected.clone() });
+        }
+    }
     let mut notes = Vec::new();
     let declared = opts.input_gsd_m.map(|g| Gsd { x: g, y: g });
     let source_gsd = raster.info().gsd_m.or(declared);
@@ -395,12 +458,18 @@ pub fn detect_raster(
             );
         });
         let mut done = 0;
+        let mut valid_pixels = 0usize;
         let mut queue = Queue {
             batch: PatchBatch::new(spec.bands.len(), spec.patch, plan.batch),
             pending: Vec::new(),
             size: plan.batch,
         };
         for msg in rx.iter() {
+            if crate::interrupt::requested() {
+                cancel.store(true, Ordering::Relaxed);
+                failure = Some(Error::Interrupted { path: path.to_owned() });
+                break;
+            }
             let step = match msg {
                 Msg::Patches(cands, values) => {
                     queue.pending.extend(cands);
@@ -409,7 +478,7 @@ pub fn detect_raster(
                         .run(classifier, false, opts.score_threshold, &mut stats, &mut found)
                         .map_err(|reason| Error::Classifier { path: path.to_owned(), reason })
                 }
-                Msg::Tile(values, th, tw, origin, core) => {
+                Msg::Tile(tile) => {
                     let step = match opts.source {
                         CandidateSource::Dense { step } => step,
                         _ => 1,
@@ -420,14 +489,18 @@ pub fn detect_raster(
                     // two objects may be.
                     let half = if spec.heatmap { opts.suppression_m / view_m / 2.0 } else { spec.patch as f64 / 2.0 };
                     classifier
-                        .dense_scores(&values, th, tw, step)
+                        .dense_scores(&tile.values, tile.height, tile.width, step)
                         .map_err(|reason| Error::Classifier { path: path.to_owned(), reason })
                         .map(|scored| {
                             stats.seconds.inference += t.elapsed().as_secs_f64();
-                            stats.classified += scored.len();
+                            // A heatmap network scores every pixel, and reports peaks.
+                            stats.classified += if spec.heatmap { tile.height * tile.width } else { scored.len() };
                             for (x, y, score) in scored {
-                                let centre = PixelPoint { x: origin.0 + x, y: origin.1 + y };
-                                if score >= opts.score_threshold && core.contains_point(centre) {
+                                let centre = PixelPoint { x: tile.origin.0 + x, y: tile.origin.1 + y };
+                                if score >= opts.score_threshold
+                                    && tile.core.contains_point(centre)
+                                    && tile.valid_at(x, y)
+                                {
                                     let footprint = PixelBox {
                                         x0: (centre.x - half).max(0.0),
                                         y0: (centre.y - half).max(0.0),
@@ -439,7 +512,8 @@ pub fn detect_raster(
                             }
                         })
                 }
-                Msg::TileDone { read, candidates } => {
+                Msg::TileDone { read, candidates, valid } => {
+                    valid_pixels += valid;
                     stats.seconds.read += read;
                     stats.seconds.candidates += candidates;
                     done += 1;
@@ -458,6 +532,12 @@ pub fn detect_raster(
             if let Err(reason) = queue.run(classifier, true, opts.score_threshold, &mut stats, &mut found) {
                 failure = Some(Error::Classifier { path: path.to_owned(), reason });
             }
+        }
+        if failure.is_none() && valid_pixels == 0 {
+            failure = Some(Error::NoData {
+                path: path.to_owned(),
+                nodata: raster.info().bands.first().and_then(|b| b.nodata),
+            });
         }
         // Leaving the scope drops the receiver, so blocked workers stop.
     });

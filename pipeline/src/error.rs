@@ -56,7 +56,7 @@ pub enum Error {
         height: usize,
     },
     /// GDAL failed while reading pixels.
-    #[error("{path}: reading band {band}, {window}: {source}; the file may be truncated or corrupt")]
+    #[error("{path}: reading band {band}, {window}: {reason}; the file may be truncated or corrupt (`gdalinfo -checksum` reads it all), re-export or re-download it")]
     Read {
         /// The raster.
         path: PathBuf,
@@ -64,8 +64,8 @@ pub enum Error {
         band: usize,
         /// The window being read.
         window: PixelWindow,
-        /// GDAL's error.
-        source: Box<gdal::errors::GdalError>,
+        /// GDAL's message.
+        reason: String,
     },
     /// Resampling to a ground sample distance is impossible or failed.
     #[error("{path}: cannot resample to {target_m} m: {reason}")]
@@ -112,6 +112,31 @@ pub enum Error {
     /// A tiling grid with impossible parameters.
     #[error("bad tiling grid: {0}")]
     Grid(String),
+    /// Imagery of another data type (so another range of values) than the
+    /// model was trained on.
+    #[error("{path}: {found} imagery, but the model was trained on {expected} imagery, whose values span another range; convert it as the training imagery was (e.g. gdal_translate -ot {expected} -scale in.tif out.tif, or -ot {expected} alone if its values already fit), or train a model on {found} imagery")]
+    DataType {
+        /// The raster.
+        path: PathBuf,
+        /// Its data type.
+        found: String,
+        /// The model's.
+        expected: String,
+    },
+    /// Every pixel is nodata or masked.
+    #[error("{path}: no pixel holds data (nodata value {}); check it with gdalinfo, and clear a wrong nodata value with gdal_edit.py -unsetnodata", nodata.map_or("none: masked by its mask or alpha band".into(), |v| v.to_string()))]
+    NoData {
+        /// The raster.
+        path: PathBuf,
+        /// Its first band's nodata value.
+        nodata: Option<f64>,
+    },
+    /// The user asked to stop (Ctrl-C); nothing of this raster was written.
+    #[error("{path}: interrupted before it was finished")]
+    Interrupted {
+        /// The raster being processed.
+        path: PathBuf,
+    },
 }
 
 /// The pipeline's result type.

@@ -182,7 +182,7 @@ pub fn read_geojson(path: &Path) -> Result<FeatureSet> {
 /// Writes `bytes` to `path` through a temporary file in the same folder and
 /// a rename, so readers see the old file or the whole new one.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let fail = |e: std::io::Error| Error::Output { path: path.to_owned(), reason: e.to_string() };
+    let fail = |e: std::io::Error| Error::Output { path: path.to_owned(), reason: io_reason(&e) };
     let tmp = temp_name(path);
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
@@ -194,6 +194,20 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result.map_err(fail)
+}
+
+/// Why a write failed, with what to do about it.
+pub fn io_reason(e: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::StorageFull | ErrorKind::QuotaExceeded => {
+            format!("{e}: the disk is full; free space, or write elsewhere with --out")
+        }
+        ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem => {
+            format!("{e}: choose a folder you can write with --out")
+        }
+        _ => e.to_string(),
+    }
 }
 
 /// A hidden sibling name for a file being written.

@@ -114,7 +114,15 @@ fn read_csv(path: &Path) -> Result<LabelFile> {
 fn read_ogr(path: &Path) -> Result<LabelFile> {
     let options = gdal::DatasetOptions { open_flags: gdal::GdalOpenFlags::GDAL_OF_VECTOR, ..Default::default() };
     let ds = gdal::Dataset::open_ex(path, options).map_err(|_| {
-        bad(path, "OGR recognises no vector format in it; labels are GeoJSON, Shapefile, GeoPackage or CSV")
+        let json = path.extension().and_then(|e| e.to_str()).is_some_and(|e| matches!(e, "json" | "geojson"));
+        let text = std::fs::read(path).unwrap_or_default();
+        if text.iter().all(u8::is_ascii_whitespace) {
+            bad(path, "the file is empty; labels are GeoJSON, Shapefile, GeoPackage or CSV")
+        } else if let (true, Err(e)) = (json, serde_json::from_slice::<serde_json::Value>(&text)) {
+            bad(path, format!("not valid JSON ({e}); fix it, or export the labels again from the GIS"))
+        } else {
+            bad(path, "OGR recognises no vector format in it; labels are GeoJSON, Shapefile, GeoPackage or CSV")
+        }
     })?;
     let mut labels = Vec::new();
     let mut wkt = None;
@@ -126,6 +134,16 @@ fn read_ogr(path: &Path) -> Result<LabelFile> {
         for feature in layer.features() {
             let Some(g) = feature.geometry() else { continue };
             let geom: geo::Geometry<f64> = g.to_geo().map_err(|e| bad(path, format!("unreadable geometry: {e}")))?;
+            if matches!(geom, geo::Geometry::LineString(_) | geo::Geometry::MultiLineString(_) | geo::Geometry::Line(_))
+            {
+                return Err(bad(
+                    path,
+                    format!(
+                        "feature {} is a line; labels are points (object centres), boxes or polygons (crowns)",
+                        feature.fid().unwrap_or_default()
+                    ),
+                ));
+            }
             let (Some(c), Some(r)) = (geom.centroid(), geom.bounding_rect()) else { continue };
             let is_point = matches!(geom, geo::Geometry::Point(_) | geo::Geometry::MultiPoint(_));
             labels.push(Label {

@@ -13,6 +13,7 @@ pub mod export;
 pub mod georef;
 pub mod grid;
 pub mod inputs;
+pub mod interrupt;
 pub mod labels;
 pub mod merge;
 pub mod patches;

@@ -341,7 +341,7 @@ impl Raster {
                     path: self.info.path.clone(),
                     band: b,
                     window: self.full_window(),
-                    source: Box::new(e),
+                    reason: gdal_reason(&e),
                 },
             )?;
             data.extend_from_slice(buf.data());
@@ -380,8 +380,12 @@ impl Raster {
         let mut valid = vec![true; n];
         let origin = (window.x as isize, window.y as isize);
         let size = (window.width, window.height);
-        let read_err =
-            |band: usize, source| Error::Read { path: self.info.path.clone(), band, window, source: Box::new(source) };
+        let read_err = |band: usize, e: gdal::errors::GdalError| Error::Read {
+            path: self.info.path.clone(),
+            band,
+            window,
+            reason: gdal_reason(&e),
+        };
         for (i, &b) in bands.iter().enumerate() {
             let band = self.band(b)?;
             let out = &mut data[i * n..(i + 1) * n];

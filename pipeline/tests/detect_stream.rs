@@ -28,6 +28,7 @@ impl DarkCentre {
                 suppression_m: 3.0,
                 dense_stride: None,
                 heatmap: false,
+                data_type: None,
             },
         }
     }

@@ -57,6 +57,7 @@ pub fn run(args: &CandidatesArgs) -> Result<Status> {
                 suppression_m: 0.0,
                 dense_stride: None,
                 heatmap: false,
+                data_type: None,
             };
             let opts = config.resolve(&spec)?;
             let r = detect_raster(path, &mut Everything(spec), &opts, &mut |_, _| {})?;

@@ -54,7 +54,8 @@ pub fn run(args: &DetectArgs) -> Result<Status> {
     opts.input_gsd_m = args.input_gsd;
     let class = classifier.meta().classes[classifier.meta().positive].clone();
     std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("{}: cannot create the output folder", args.out.display()))?;
+        .with_context(|| format!("{}: cannot create the output folder (choose another --out)", args.out.display()))?;
+    remove_stale_temporaries(&args.out);
     let crs = match args.crs {
         CrsArg::Wgs84 => OutputCrs::Wgs84,
         CrsArg::Native => OutputCrs::Native,
@@ -68,6 +69,14 @@ pub fn run(args: &DetectArgs) -> Result<Status> {
         })
         .collect();
 
+    // Ctrl-C: finish the batch in hand, keep every finished raster, say how
+    // to resume; a second Ctrl-C stops at once.
+    let _ = ctrlc::set_handler(|| {
+        if pipeline::interrupt::requested() {
+            std::process::exit(130);
+        }
+        pipeline::interrupt::request();
+    });
     let (mut paths, missing) = crate::commands::select_rasters(&args.inputs, args.list.as_deref())?;
     if let Some(sh) = args.shard {
         paths.retain(|p| fnv1a(&p.to_string_lossy()) % sh.n == sh.k);
@@ -96,6 +105,9 @@ pub fn run(args: &DetectArgs) -> Result<Status> {
     );
     overall.set_prefix("detect");
     for (path, name) in paths.iter().zip(&names) {
+        if pipeline::interrupt::requested() {
+            break;
+        }
         let geojson = args.out.join(format!("{name}.geojson"));
         let mut record =
             Record { path: path.clone(), name: name.clone(), status: "done", error: None, stats: None, notes: vec![] };
@@ -127,7 +139,6 @@ pub fn run(args: &DetectArgs) -> Result<Status> {
                     path.display()
                 );
             }
-            export::write_atomic(&geojson, export::geojson(&set).as_bytes())?;
             for f in &formats {
                 export::write_ogr(&args.out.join(format!("{name}.{}", f.extension())), *f, &set)?;
             }
@@ -135,6 +146,8 @@ pub fn run(args: &DetectArgs) -> Result<Status> {
                 let raster = pipeline::Raster::open(path)?;
                 pipeline::quicklook::quicklook(&raster, &r.detections, &args.out.join(format!("{name}.png")))?;
             }
+            // Last: its presence marks the raster finished, for resuming.
+            export::write_atomic(&geojson, export::geojson(&set).as_bytes())?;
             Ok(r)
         });
         bar.finish_and_clear();
@@ -151,6 +164,11 @@ pub fn run(args: &DetectArgs) -> Result<Status> {
                 );
                 record.stats = Some(r.stats);
                 record.notes = r.notes;
+            }
+            Err(_) if pipeline::interrupt::requested() => {
+                // Nothing of this raster was written; the rerun redoes it.
+                overall.inc(1);
+                break;
             }
             Err(e) => {
                 bars.suspend(|| eprintln!("error: {e:#}"));
@@ -174,6 +192,7 @@ pub fn run(args: &DetectArgs) -> Result<Status> {
         export::write_ogr(&args.out.join(format!("{MERGED}.{}", f.extension())), *f, &merged)?;
     }
     let failed = records.iter().filter(|r| r.status == "failed").count();
+    let interrupted = pipeline::interrupt::requested();
     let run = json!({
         "rsdetect": env!("CARGO_PKG_VERSION"),
         "model": {"path": model_path, "describe": pipeline::classify::PatchClassifier::describe(&classifier), "meta": classifier.meta()},
@@ -186,6 +205,7 @@ pub fn run(args: &DetectArgs) -> Result<Status> {
             "status": r.status, "error": r.error, "notes": r.notes, "stats": r.stats,
         })).collect::<Vec<_>>(),
         "totals": {"inputs": records.len(), "failed": failed, "detections": merged.features.len()},
+        "interrupted": interrupted.then(|| format!("after {} of {} rasters", records.len(), paths.len() + missing.len())),
         "seconds": start.elapsed().as_secs_f64(),
     });
     export::write_atomic(&args.out.join("run.json"), serde_json::to_string_pretty(&run)?.as_bytes())?;
@@ -196,6 +216,14 @@ pub fn run(args: &DetectArgs) -> Result<Status> {
         merged.features.len(),
         args.out.join(format!("{MERGED}.geojson")).display()
     );
+    if interrupted {
+        eprintln!(
+            "interrupted: {} of {} rasters finished; rerun the same command to resume (finished rasters are skipped)",
+            records.iter().filter(|r| r.status != "failed").count(),
+            paths.len()
+        );
+        return Ok(Status::Interrupted);
+    }
     Ok(if failed > 0 {
         Status::Error
     } else if merged.features.is_empty() {
@@ -253,6 +281,21 @@ pub fn outputs_of(detections: &Path) -> Result<Vec<(PathBuf, PathBuf)>> {
         seen.sort();
         seen.dedup();
         Ok(seen.into_iter().map(|p| (p, detections.to_owned())).collect())
+    }
+}
+
+/// Removes the hidden temporary files (`.NAME.PID.tmp`) a killed run left
+/// in `dir`, unless their process still runs.
+fn remove_stale_temporaries(dir: &Path) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) else { continue };
+        let Some(pid) = rest.rsplit('.').next().and_then(|p| p.parse::<u32>().ok()) else { continue };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let p = entry.path();
+            let _ = if p.is_dir() { std::fs::remove_dir_all(&p) } else { std::fs::remove_file(&p) };
+            tracing::info!("removed {}, left by an interrupted run", p.display());
+        }
     }
 }
 

@@ -58,6 +58,14 @@ pub fn run(args: &EvaluateArgs) -> Result<Status> {
             }
         }
     }
+    let labelled: usize = labels.iter().map(|f| f.labels.len()).sum();
+    if labelled > 0 && !scenes.is_empty() && scenes.iter().all(|s| s.truth.is_empty()) {
+        bail!(
+            "none of the {labelled} labels of {} falls inside the {} raster(s) detected on; check that the labels' CRS and extent match the imagery (ogrinfo -al -so, gdalinfo)",
+            labels.iter().map(|f| f.path.display().to_string()).collect::<Vec<_>>().join(", "),
+            scenes.len()
+        );
+    }
     let threshold = args.score_threshold.unwrap_or(0.0);
     let counts_at = |s: &Scene, t: f64| {
         let kept: Vec<ScoredBox> = s.dets.iter().filter(|d| d.score >= t).copied().collect();

@@ -21,6 +21,9 @@ pub enum Status {
     NothingFound,
     /// At least one input failed (exit 2); the others were still processed.
     Error,
+    /// Stopped by Ctrl-C (exit 130, as shells report SIGINT); what was
+    /// finished is kept, and rerunning the command resumes.
+    Interrupted,
 }
 
 impl From<Status> for ExitCode {
@@ -29,6 +32,7 @@ impl From<Status> for ExitCode {
             Status::Ok => 0,
             Status::NothingFound => 1,
             Status::Error => 2,
+            Status::Interrupted => 130,
         })
     }
 }

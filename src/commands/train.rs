@@ -320,6 +320,8 @@ pub fn run(args: &TrainArgs) -> Result<Status> {
         ModelMeta::new(arch, bands.clone(), cfg.model.patch, gsd_m, vec!["background".into(), cfg.model.class.clone()]);
     meta.mean = mean;
     meta.std = std;
+    meta.data_type =
+        bands.first().and_then(|&b| first.info().bands.get(b.checked_sub(1)?)).map(|b| b.data_type.clone());
     // Until calibration chooses: the middle of the candidates.
     meta.suppression_m = cfg.calibrate.suppression_m.get(cfg.calibrate.suppression_m.len() / 2).copied().unwrap_or(3.0);
     meta.training = serde_json::json!({
