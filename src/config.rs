@@ -110,6 +110,14 @@ impl Config {
         let model_m = spec.gsd_m.unwrap_or(1.0);
         let px = |m: f64| ((m / model_m).round() as usize).max(1);
         let suppression_m = self.suppression_m.unwrap_or(spec.suppression_m);
+        if !(suppression_m.is_finite() && suppression_m >= 0.0) {
+            bail!("suppression_m must be a distance of 0 metres or more, got {suppression_m}");
+        }
+        for (name, v) in [("[sliding] size_m", self.sliding.size_m), ("[sliding] stride_m", self.sliding.stride_m)] {
+            if let Some(m) = v.filter(|m| !(m.is_finite() && *m > 0.0)) {
+                bail!("{name} must be a positive number of metres, got {m}");
+            }
+        }
         // Windows at least twice as dense as the closest detections allowed.
         let fine = ((suppression_m / model_m / 2.0).floor() as usize).max(1);
         // Patch classifiers learn from isolated patches; per-window scoring
@@ -260,5 +268,91 @@ mod tests {
         assert!(c.resolve(&spec()).is_err());
         let c: Config = toml::from_str("mode = \"candidates\"\n[candidates]\nweights = [1.0]").unwrap();
         assert!(c.resolve(&spec()).unwrap_err().to_string().contains("one weight per band"));
+    }
+
+    mod fuzz {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// A value for a config key: numbers of every sign and size, strings,
+        /// booleans and arrays, the kinds a hand-edited file gets wrong.
+        fn value() -> impl Strategy<Value = String> {
+            prop_oneof![
+                any::<i64>().prop_map(|v| v.to_string()),
+                any::<f64>().prop_map(|v| if v.is_finite() { format!("{v:?}") } else { "nan".into() }),
+                Just("inf".to_string()),
+                Just("-0.0".to_string()),
+                "[a-z]{0,8}".prop_map(|v| format!("{v:?}")),
+                any::<bool>().prop_map(|v| v.to_string()),
+                prop::collection::vec(-5i64..300, 0..5).prop_map(|v| format!("{v:?}")),
+                prop::collection::vec(-2f64..2.0, 0..5).prop_map(|v| format!("{v:?}")),
+            ]
+        }
+
+        fn key() -> impl Strategy<Value = String> {
+            prop::sample::select(vec![
+                "mode",
+                "tile",
+                "batch",
+                "score_threshold",
+                "suppression_m",
+                "resampling",
+                "tta",
+                "candidates.bands",
+                "candidates.weights",
+                "candidates.threshold",
+                "candidates.darker",
+                "candidates.open_radius",
+                "candidates.min_area_m2",
+                "candidates.max_area_m2",
+                "sliding.size_px",
+                "sliding.size_m",
+                "sliding.stride_px",
+                "sliding.stride_m",
+                "sliding.edge",
+                "unknown",
+                "sliding.unknown",
+            ])
+            .prop_map(str::to_owned)
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
+
+            /// Any text: parsing and resolving fail with a message or give
+            /// options a run can use; nothing panics.
+            #[test]
+            fn any_text_never_panics(text in "\\PC{0,200}") {
+                if let Ok(c) = toml::from_str::<Config>(&text) {
+                    let _ = c.resolve(&spec());
+                }
+            }
+
+            #[test]
+            fn any_values_resolve_to_usable_options_or_errors(
+                entries in prop::collection::vec((key(), value()), 0..8),
+                heatmap in any::<bool>(),
+            ) {
+                let mut text = String::new();
+                for (k, v) in &entries {
+                    text.push_str(&format!("{k} = {v}\n"));
+                }
+                let spec = PatchSpec { heatmap, dense_stride: Some(4), ..spec() };
+                let Ok(c) = toml::from_str::<Config>(&text) else { return Ok(()) };
+                if let Ok(o) = c.resolve(&spec) {
+                    prop_assert!(o.tile >= 16 && o.batch >= 1);
+                    prop_assert!((0.0..=1.0).contains(&o.score_threshold));
+                    match &o.source {
+                        CandidateSource::Sliding(s) => prop_assert!(s.size >= 1 && s.stride >= 1),
+                        CandidateSource::Dense { step } => prop_assert!(*step >= 1 && 4 % step == 0),
+                        CandidateSource::Preprocess(p) => {
+                            prop_assert_eq!(p.bands.len(), p.weights.len());
+                            prop_assert!(p.min_area_m2 >= 0.0 && p.max_area_m2 > p.min_area_m2);
+                        }
+                    }
+                    prop_assert!(o.suppression_m.is_finite() && o.suppression_m >= 0.0, "{:?}", o.suppression_m);
+                }
+            }
+        }
     }
 }

@@ -120,12 +120,15 @@ impl ResNetConfig {
 
     /// Checks that the parts fit together.
     pub fn validate(&self) -> Result<(), String> {
-        if self.layers.is_empty() || self.layers.iter().any(|&n| n < 1) || self.width < 1 {
-            return Err(format!("a ResNet needs stages of at least one block, got {:?}", self.layers));
+        if self.layers.is_empty() || self.layers.len() > 6 || self.layers.iter().any(|&n| !(1..=64).contains(&n)) {
+            return Err(format!("a ResNet needs 1 to 6 stages of 1 to 64 blocks, got {:?}", self.layers));
+        }
+        if !(1..=1024).contains(&self.width) {
+            return Err(format!("a ResNet's width (planes of its first stage) lies in 1..=1024, got {}", self.width));
         }
         if let Head::Heatmap { width } = self.head {
-            if self.stem != Stem::Small || width < 1 {
-                return Err("a heatmap head needs the small stem and a positive decoder width".into());
+            if self.stem != Stem::Small || !(1..=1024).contains(&width) {
+                return Err("a heatmap head needs the small stem and a decoder width in 1..=1024".into());
             }
         }
         Ok(())

@@ -514,4 +514,38 @@ mod tests {
         }
         assert!(toml::from_str::<TrainFile>("[train]\nepoch = 3").is_err());
     }
+
+    mod fuzz {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+            /// Any text: a training config parses and names a network, or
+            /// says why not; nothing panics, and no network is absurdly large.
+            #[test]
+            fn any_training_config_never_panics(
+                text in "\\PC{0,120}",
+                width in prop::option::of(any::<i64>()),
+                layers in prop::option::of(prop::collection::vec(any::<i64>(), 0..8)),
+                decoder in prop::option::of(any::<i64>()),
+                arch in prop::sample::select(Arch::NAMES.to_vec()),
+            ) {
+                if let Ok(cfg) = toml::from_str::<TrainFile>(&text) {
+                    let _ = cfg.model.arch();
+                }
+                let section = ModelSection {
+                    arch: arch.to_string(),
+                    width,
+                    layers,
+                    decoder_width: decoder,
+                    ..ModelSection::default()
+                };
+                if let Ok(Arch::Resnet(c)) = section.arch() {
+                    prop_assert!(c.width <= 1024 && c.layers.len() <= 6 && c.layers.iter().all(|&n| n <= 64));
+                }
+            }
+        }
+    }
 }
