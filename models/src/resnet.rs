@@ -257,7 +257,7 @@ pub enum ResNetHead {
     /// Global average pool and a linear layer.
     Pool(nn::Linear),
     /// Per-pixel logits through a feature-pyramid decoder.
-    Heatmap(Fpn),
+    Heatmap(Box<Fpn>),
 }
 
 /// A ResNet: trunk and head. Its parts stay reachable for dense scoring.
@@ -301,7 +301,9 @@ impl ResNet {
 pub fn resnet(p: &nn::Path, c: &ResNetConfig, in_channels: i64, classes: i64) -> ResNet {
     let head = match c.head {
         Head::Pool => ResNetHead::Pool(nn::linear(p / "fc", c.features(), classes, Default::default())),
-        Head::Heatmap { width } => ResNetHead::Heatmap(fpn(p, &c.stage_channels(), width, (classes - 1).max(1))),
+        Head::Heatmap { width } => {
+            ResNetHead::Heatmap(Box::new(fpn(p, &c.stage_channels(), width, (classes - 1).max(1))))
+        }
     };
     ResNet { trunk: trunk(p, c, in_channels), head, stride: c.stride() }
 }
