@@ -492,6 +492,7 @@ pub fn detect_raster(
                         .dense_scores(&tile.values, tile.height, tile.width, step)
                         .map_err(|reason| Error::Classifier { path: path.to_owned(), reason })
                         .map(|scored| {
+                            crate::memory::release_free_memory();
                             stats.seconds.inference += t.elapsed().as_secs_f64();
                             // A heatmap network scores every pixel, and reports peaks.
                             stats.classified += if spec.heatmap { tile.height * tile.width } else { scored.len() };

@@ -15,6 +15,7 @@ pub mod grid;
 pub mod inputs;
 pub mod interrupt;
 pub mod labels;
+pub mod memory;
 pub mod merge;
 pub mod patches;
 pub mod quicklook;
