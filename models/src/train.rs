@@ -407,7 +407,9 @@ fn fit<E>(
     let lr_at = |step: usize| cfg.lr * 0.5 * (1.0 + (std::f64::consts::PI * step as f64 / total.max(1) as f64).cos());
     let mut logs = Vec::new();
     for epoch in start..cfg.epochs {
-        // Reseed per epoch, so a resumed run continues as an uninterrupted one would.
+        // Reseed per epoch, so a resumed run draws the same crops and batches as
+        // an uninterrupted one. libtorch keeps the optimiser's moments out of
+        // reach, so they restart on resume: the losses stay close, not identical.
         tch::manual_seed(cfg.seed as i64 + epoch as i64);
         let t0 = Instant::now();
         let order = Tensor::randperm(samples as i64, (Kind::Int64, Device::Cpu));
