@@ -60,7 +60,8 @@ printf '%s\n' "${arch_lines[@]}" > bench/classifier.jsonl
 
 echo
 for size in 1000 5000 20000; do scene "$size" >/dev/null; done
-detect_json=$(python3 bench/detect_bench.py | tee /dev/stderr | tail -n 1)
+python3 bench/detect_bench.py "$DATA/detect.json"
+detect_json=$(cat "$DATA/detect.json")
 
 python3 - "$detect_json" "${results[@]}" <<'PY'
 import json, platform, os, sys, datetime

@@ -40,7 +40,9 @@ fn pearson(a: &[f64], b: &[f64]) -> f64 {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (model_path, rasters) = args.split_first().ok_or("usage: dense_agreement MODEL RASTER...")?;
-    let classifier = Classifier::from_model(Model::load(Path::new(model_path), Device::Cpu)?);
+    let mut classifier = Classifier::from_model(Model::load(Path::new(model_path), Device::Cpu)?);
+    // Per-window scores are single passes; compare them with single-pass maps.
+    classifier.set_tta(false);
     let meta = classifier.model().meta.clone();
     let (p, c) = (meta.patch, meta.bands.len());
     let (mut dense, mut single) = (Vec::new(), Vec::new());
