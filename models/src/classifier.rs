@@ -17,6 +17,7 @@ pub struct Classifier {
     std: Tensor,
     mixed_precision: bool,
     tta: bool,
+    channels_last: bool,
 }
 
 /// Why a classifier could not be made.
@@ -45,7 +46,22 @@ impl Classifier {
         let mean = Tensor::from_slice(&model.meta.mean).view([1, n, 1, 1]).to_device(device);
         let std = Tensor::from_slice(&model.meta.std).view([1, n, 1, 1]).to_device(device);
         let tta = model.meta.tta;
-        Classifier { mixed_precision: device.is_cuda(), model, device, mean, std, tta }
+        let channels_last = device == Device::Cpu && model.meta.arch.prefers_channels_last();
+        crate::allocator::keep_freed_memory();
+        Classifier { mixed_precision: device.is_cuda(), model, device, mean, std, tta, channels_last }
+    }
+
+    /// Normalised network input from raw values (N x C x H x W), laid out
+    /// as the network runs fastest: same shape, channels-last strides where
+    /// [`Arch::prefers_channels_last`](crate::Arch::prefers_channels_last).
+    fn input(&self, raw: Tensor) -> Tensor {
+        let x = (raw.to_device(self.device) - &self.mean) / &self.std;
+        if self.channels_last {
+            // libtorch picks its channels-last kernels from the strides.
+            x.permute([0, 2, 3, 1]).contiguous().permute([0, 3, 1, 2])
+        } else {
+            x
+        }
     }
 
     /// Averages a heatmap network's scores over the 8 flips and rotations
@@ -83,8 +99,7 @@ impl Classifier {
             return Err(format!("expected {n} patches of {c}x{p}x{p} values, got {} values", data.len()));
         }
         let probs = tch::no_grad(|| {
-            let x = Tensor::from_slice(data).view([n as i64, c, p, p]).to_device(self.device);
-            let x = (x - &self.mean) / &self.std;
+            let x = self.input(Tensor::from_slice(data).view([n as i64, c, p, p]));
             let logits = tch::autocast(self.mixed_precision, || self.model.net.forward(&x, false));
             logits.to_kind(Kind::Float).softmax(-1, Kind::Float).select(1, m.positive as i64).to_device(Device::Cpu)
         });
@@ -140,8 +155,7 @@ impl Classifier {
         let k = (p / s) as i64;
         let mut out = Vec::new();
         tch::no_grad(|| -> Result<(), String> {
-            let x = Tensor::from_slice(tile).view([1, c as i64, height as i64, width as i64]).to_device(self.device);
-            let x = (x - &self.mean) / &self.std;
+            let x = self.input(Tensor::from_slice(tile).view([1, c as i64, height as i64, width as i64]));
             for dy in (0..s).step_by(step) {
                 for dx in (0..s).step_by(step) {
                     if height < dy + p || width < dx + p {
@@ -204,8 +218,7 @@ impl Classifier {
             return Err(format!("expected {c}x{height}x{width} values, got {}", tile.len()));
         }
         tch::no_grad(|| {
-            let x = Tensor::from_slice(tile).view([1, c as i64, height as i64, width as i64]).to_device(self.device);
-            let x = (x - &self.mean) / &self.std;
+            let x = self.input(Tensor::from_slice(tile).view([1, c as i64, height as i64, width as i64]));
             let positive = self.model.meta.positive;
             let score = |x: &Tensor| {
                 tch::autocast(self.mixed_precision, || heatmap_scores(&self.model, x, positive))
@@ -276,5 +289,40 @@ mod tests {
         let single = c.scores(&patch, 1).unwrap()[0];
         let d = dense.iter().find(|(x, y, _)| *x == 40.0 && *y == 32.0).unwrap().2;
         assert!(d.is_finite() && (0.0..=1.0).contains(&d) && single.is_finite());
+    }
+
+    /// The channels-last layout is a matter of speed only: the same scores.
+    #[test]
+    fn channels_last_gives_the_same_scores() {
+        let _rng = crate::rng_lock();
+        tch::manual_seed(5);
+        for (arch, patch) in [("googlenet-small", 64), ("resnet-small-heatmap", 32)] {
+            let mut meta = ModelMeta::new(
+                Arch::named(arch).unwrap(),
+                vec![1, 2, 3],
+                patch,
+                0.6,
+                vec!["background".into(), "tree".into()],
+            );
+            meta.mean = vec![100.0; 3];
+            meta.std = vec![40.0; 3];
+            let mut c = Classifier::from_model(Model::new(meta, Device::Cpu).unwrap());
+            assert!(c.channels_last, "{arch} runs channels-last on the CPU");
+            let n = 3;
+            let data: Vec<f32> = (0..n * 3 * 64 * 64).map(|i| ((i * 7919) % 251) as f32).collect();
+            let score = |c: &Classifier| {
+                if c.is_heatmap() {
+                    c.heatmap(&data[..3 * 64 * 64], 64, 64).unwrap()
+                } else {
+                    c.scores(&data, n).unwrap()
+                }
+            };
+            let fast = score(&c);
+            c.channels_last = false;
+            let plain = score(&c);
+            assert_eq!(fast.len(), plain.len());
+            let worst = fast.iter().zip(&plain).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+            assert!(worst < 1e-4, "{arch}: scores differ by {worst}");
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! torchvision's parameter names), model files, batched inference and
 //! training. Nothing here depends on GDAL.
 
+pub mod allocator;
 pub mod classifier;
 pub mod device;
 pub mod focal;

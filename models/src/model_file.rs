@@ -58,6 +58,15 @@ impl Arch {
     pub fn is_heatmap(&self) -> bool {
         matches!(self, Arch::Resnet(c) if c.head != crate::resnet::Head::Pool)
     }
+
+    /// Whether the network runs faster on the CPU with its activations laid
+    /// out channels-last: GoogLeNet (libtorch's max-pool is far slower on
+    /// channels-first tensors, 1.5 times overall on googlenet-small) and the
+    /// heatmap networks (1.3 times); ResNet patch classifiers run about 10%
+    /// slower that way (`throughput`, bench/README.md).
+    pub fn prefers_channels_last(&self) -> bool {
+        matches!(self, Arch::Googlenet(_)) || self.is_heatmap()
+    }
 }
 
 /// Everything about a model besides its weights.

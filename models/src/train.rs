@@ -386,6 +386,7 @@ fn fit<E>(
     on_epoch: &mut dyn FnMut(&mut EpochLog, &Model) -> Result<(), E>,
 ) -> Result<Vec<EpochLog>, E> {
     tch::manual_seed(cfg.seed as i64);
+    crate::allocator::keep_freed_memory();
     if cfg.freeze_backbone {
         let head = ["fc.", "aux", "decoder.", "head."];
         for (name, t) in model.vs.variables() {
