@@ -6,8 +6,8 @@
 //!
 //! `throughput [DEVICE] [SECONDS]`: every architecture, random weights.
 //! `throughput DEVICE SECONDS MODEL [TILE]`: one model file, at the batch
-//! (patch classifiers, 64) or tile side (heatmap networks, default 864:
-//! detect's 768 px tiles with their 96 px overlap) detect uses, without the
+//! (patch classifiers, 64) or tile side (heatmap networks, default 736:
+//! detect's 640 px tiles with their 96 px overlap) detect uses, without the
 //! test-time augmentation a model file may ask for (8 passes a tile).
 
 use models::model_file::{Arch, ModelMeta};
@@ -59,7 +59,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let budget: f64 = args.get(1).map_or(Ok(3.0), |s| s.parse())?;
     let device = models::resolve(choice)?;
     if let Some(file) = args.get(2) {
-        let tile: usize = args.get(3).map_or(Ok(864), |s| s.parse())?;
+        let tile: usize = args.get(3).map_or(Ok(736), |s| s.parse())?;
         let model = Model::load(std::path::Path::new(file), device)?;
         let patch = model.meta.patch;
         measure(file, Classifier::from_model(model), patch, 64, tile, budget)?;

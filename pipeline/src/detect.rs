@@ -23,6 +23,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender};
 use std::time::Instant;
 
+/// Resident memory over which detect hands free heap pages back after a
+/// dense tile. Under it they are kept, and the next tile's forward pass
+/// reuses them instead of faulting them in again; over it (a long raster
+/// fragments the heap) they go back, so memory stays flat.
+const HEAP_BUDGET: u64 = 768 << 20;
+
 /// Preprocessing as in Guirado et al. 2017.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Preprocess {
@@ -492,7 +498,7 @@ pub fn detect_raster(
                         .dense_scores(&tile.values, tile.height, tile.width, step)
                         .map_err(|reason| Error::Classifier { path: path.to_owned(), reason })
                         .map(|scored| {
-                            crate::memory::release_free_memory();
+                            crate::memory::release_free_memory_over(HEAP_BUDGET);
                             stats.seconds.inference += t.elapsed().as_secs_f64();
                             // A heatmap network scores every pixel, and reports peaks.
                             stats.classified += if spec.heatmap { tile.height * tile.width } else { scored.len() };
