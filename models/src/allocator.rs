@@ -26,15 +26,22 @@ pub fn keep_freed_memory() {
     ONCE.call_once(|| {
         let user_set =
             ["MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"].iter().any(|v| std::env::var_os(v).is_some());
-        #[cfg(all(target_os = "linux", target_env = "gnu"))]
         if !user_set {
-            // SAFETY: mallopt only sets glibc's tunables; both values are
-            // within their documented ranges.
-            unsafe {
-                libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);
-                libc::mallopt(libc::M_TRIM_THRESHOLD, TRIM_THRESHOLD);
-            }
+            set_thresholds();
         }
-        let _ = user_set;
     });
 }
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn set_thresholds() {
+    // SAFETY: mallopt only sets glibc's tunables; both values are within
+    // their documented ranges.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, TRIM_THRESHOLD);
+    }
+}
+
+/// Other allocators manage their own thresholds.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn set_thresholds() {}
