@@ -135,7 +135,7 @@ pub struct EvaluateArgs {
     pub out: Option<PathBuf>,
     /// Matching rule: distance:<metres> (centres), center-in-label, iou:<t>.
     #[arg(long = "match", default_value = "distance:6")]
-    pub rule: pipeline::evaluate::MatchRule,
+    pub rule: detection::evaluate::MatchRule,
     /// Count only detections scoring at least this.
     #[arg(long, conflicts_with = "sweep")]
     pub score_threshold: Option<f64>,
@@ -161,7 +161,7 @@ pub struct CalibrateArgs {
     pub labels: Vec<PathBuf>,
     /// Matching rule of the evaluation to optimise: distance:<m>, center-in-label, iou:<t>.
     #[arg(long = "match", default_value = "distance:6")]
-    pub rule: pipeline::evaluate::MatchRule,
+    pub rule: detection::evaluate::MatchRule,
     /// Where detection runs: auto, cpu, cuda or cuda:N.
     #[arg(long, default_value = "auto")]
     pub device: models::DeviceChoice,
@@ -187,7 +187,7 @@ pub struct CandidatesArgs {
     pub config: Option<PathBuf>,
     /// Preprocessing blobs (default) or sliding windows.
     #[arg(long)]
-    pub mode: Option<crate::config::Mode>,
+    pub mode: Option<ModeArg>,
     /// Window side for sliding windows, pixels (default 64).
     #[arg(long, default_value = "64")]
     pub patch: usize,
@@ -220,7 +220,7 @@ pub struct DetectArgs {
     pub device: models::DeviceChoice,
     /// Candidates from preprocessing or from a sliding window (overrides the config).
     #[arg(long)]
-    pub mode: Option<crate::config::Mode>,
+    pub mode: Option<ModeArg>,
     /// Keep detections scoring at least this (default: the model's operating point).
     #[arg(long)]
     pub score_threshold: Option<f32>,
@@ -276,4 +276,28 @@ pub struct DevicesArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `--mode`: how candidates are chosen (the config's `mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ModeArg {
+    /// Score every window on a fine lattice at once per tile: fast, but
+    /// windows see their surroundings, which patch-trained models did not
+    /// (needs a ResNet model).
+    Dense,
+    /// Classify only blobs found by preprocessing (fast).
+    Candidates,
+    /// Classify every window of a grid (thorough).
+    Sliding,
+}
+
+impl From<ModeArg> for detection::formats::detect_config::Mode {
+    fn from(m: ModeArg) -> Self {
+        use detection::formats::detect_config::Mode;
+        match m {
+            ModeArg::Dense => Mode::Dense,
+            ModeArg::Candidates => Mode::Candidates,
+            ModeArg::Sliding => Mode::Sliding,
+        }
+    }
 }

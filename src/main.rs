@@ -1,10 +1,8 @@
 //! The `rsdetect` command: parse, run one subcommand, exit with its code
 //! (0 done, 1 nothing found, 2 an error on some input).
 
-mod classifier;
 mod cli;
 mod commands;
-mod config;
 
 use clap::Parser;
 use std::io::IsTerminal;

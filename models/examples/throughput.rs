@@ -39,10 +39,12 @@ fn measure(name: &str, mut c: Classifier, patch: usize, batch: usize, tile: usiz
         let per_s = if heatmap {
             // Varied values, so peak finding sees a realistic number of peaks.
             let data: Vec<f32> = (0..bands * tile * tile).map(|i| ((i * 7919) % 251) as f32).collect();
-            rate(budget, tile * tile, &mut || c.dense_scores(&data, tile, tile, 1).map(drop))?
+            rate(budget, tile * tile, &mut || {
+                c.dense_scores(&data, tile, tile, 1).map(drop).map_err(|e| e.to_string())
+            })?
         } else {
             let data = vec![100f32; batch * bands * patch * patch];
-            rate(budget, batch, &mut || c.scores(&data, batch).map(drop))?
+            rate(budget, batch, &mut || c.scores(&data, batch).map(drop).map_err(|e| e.to_string()))?
         };
         println!(
             "{{\"arch\":\"{name}\",\"parameters\":{params},\"patch\":{patch},\"batch\":{},\"tile\":{},\"device\":\"{device:?}\",\"mixed_precision\":{mixed},\"windows_per_s\":{per_s:.1}}}",

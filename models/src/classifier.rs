@@ -3,9 +3,13 @@
 
 use crate::device::{resolve, DeviceChoice, DeviceError};
 use crate::model_file::{Model, ModelError, Net};
+use crate::normalise::Normalisation;
 use crate::peaks::local_maxima;
 use crate::resnet::ResNetHead;
 use crate::train::heatmap_scores;
+use detection::classify::ClassifyError;
+use detection::coords::PixelPoint;
+use detection::objects::ScoredPoint;
 use std::path::Path;
 use tch::{Device, Kind, Tensor};
 
@@ -13,8 +17,7 @@ use tch::{Device, Kind, Tensor};
 pub struct Classifier {
     model: Model,
     device: Device,
-    mean: Tensor,
-    std: Tensor,
+    norm: Normalisation,
     mixed_precision: bool,
     tta: bool,
     channels_last: bool,
@@ -42,20 +45,18 @@ impl Classifier {
     /// Wraps a model already in memory (for validation during training).
     pub fn from_model(model: Model) -> Classifier {
         let device = model.vs.device();
-        let n = model.meta.bands.len() as i64;
-        let mean = Tensor::from_slice(&model.meta.mean).view([1, n, 1, 1]).to_device(device);
-        let std = Tensor::from_slice(&model.meta.std).view([1, n, 1, 1]).to_device(device);
+        let norm = Normalisation::new(&model.meta, device);
         let tta = model.meta.tta;
         let channels_last = device == Device::Cpu && model.meta.arch.prefers_channels_last();
         crate::allocator::keep_freed_memory();
-        Classifier { mixed_precision: device.is_cuda(), model, device, mean, std, tta, channels_last }
+        Classifier { mixed_precision: device.is_cuda(), model, device, norm, tta, channels_last }
     }
 
     /// Normalised network input from raw values (N x C x H x W), laid out
     /// as the network runs fastest: same shape, channels-last strides where
     /// [`Arch::prefers_channels_last`](crate::Arch::prefers_channels_last).
     fn input(&self, raw: Tensor) -> Tensor {
-        let x = (raw.to_device(self.device) - &self.mean) / &self.std;
+        let x = self.norm.apply(&raw.to_device(self.device));
         if self.channels_last {
             // libtorch picks its channels-last kernels from the strides.
             x.permute([0, 2, 3, 1]).contiguous().permute([0, 3, 1, 2])
@@ -92,18 +93,21 @@ impl Classifier {
 
     /// Probability of the positive class for `n` patches of raw values,
     /// channels first.
-    pub fn scores(&self, data: &[f32], n: usize) -> Result<Vec<f32>, String> {
+    pub fn scores(&self, data: &[f32], n: usize) -> Result<Vec<f32>, ClassifyError> {
         let m = &self.model.meta;
         let (c, p) = (m.bands.len() as i64, m.patch as i64);
         if data.len() != n * (c * p * p) as usize {
-            return Err(format!("expected {n} patches of {c}x{p}x{p} values, got {} values", data.len()));
+            return Err(ClassifyError::Shape(format!(
+                "expected {n} patches of {c}x{p}x{p} values, got {} values",
+                data.len()
+            )));
         }
         let probs = tch::no_grad(|| {
             let x = self.input(Tensor::from_slice(data).view([n as i64, c, p, p]));
             let logits = tch::autocast(self.mixed_precision, || self.model.net.forward(&x, false));
             logits.to_kind(Kind::Float).softmax(-1, Kind::Float).select(1, m.positive as i64).to_device(Device::Cpu)
         });
-        Vec::<f32>::try_from(probs).map_err(|e| e.to_string())
+        Vec::<f32>::try_from(probs).map_err(runtime)
     }
 
     /// The lattice dense scoring runs on: windows every this many pixels
@@ -138,23 +142,25 @@ impl Classifier {
         height: usize,
         width: usize,
         step: usize,
-    ) -> Result<Vec<(f64, f64, f32)>, String> {
+    ) -> Result<Vec<ScoredPoint>, ClassifyError> {
         if self.is_heatmap() {
             return self.heatmap_peaks(tile, height, width);
         }
-        let Net::Resnet(r) = &self.model.net else { return Err("this architecture has no dense form".into()) };
-        let ResNetHead::Pool(fc) = &r.head else { return Err("this architecture has no dense form".into()) };
+        let Net::Resnet(r) = &self.model.net else { return Err(ClassifyError::NoDenseForm) };
+        let ResNetHead::Pool(fc) = &r.head else { return Err(ClassifyError::NoDenseForm) };
         let m = &self.model.meta;
         let (c, p, s) = (m.bands.len(), m.patch, r.stride as usize);
         if step == 0 || s % step != 0 || p % s != 0 {
-            return Err(format!("dense scoring needs a step dividing {s} and a patch divisible by it"));
+            return Err(ClassifyError::Shape(format!(
+                "dense scoring needs a step dividing {s} and a patch divisible by it"
+            )));
         }
         if tile.len() != c * height * width {
-            return Err(format!("expected {c}x{height}x{width} values, got {}", tile.len()));
+            return Err(ClassifyError::Shape(format!("expected {c}x{height}x{width} values, got {}", tile.len())));
         }
         let k = (p / s) as i64;
         let mut out = Vec::new();
-        tch::no_grad(|| -> Result<(), String> {
+        tch::no_grad(|| -> Result<(), ClassifyError> {
             let x = self.input(Tensor::from_slice(tile).view([1, c as i64, height as i64, width as i64]));
             for dy in (0..s).step_by(step) {
                 for dx in (0..s).step_by(step) {
@@ -174,14 +180,15 @@ impl Classifier {
                         .squeeze_dim(0)
                         .to_device(Device::Cpu);
                     let (nh, nw) = (probs.size()[0] as usize, probs.size()[1] as usize);
-                    let values = Vec::<f32>::try_from(probs.contiguous().view([-1])).map_err(|e| e.to_string())?;
+                    let values = Vec::<f32>::try_from(probs.contiguous().view([-1])).map_err(runtime)?;
                     // Only windows wholly inside the tile.
                     let rows = ((height - dy - p) / s + 1).min(nh);
                     let cols = ((width - dx - p) / s + 1).min(nw);
                     for i in 0..rows {
                         for j in 0..cols {
                             let (x0, y0) = (dx + j * s, dy + i * s);
-                            out.push(((x0 + p / 2) as f64, (y0 + p / 2) as f64, values[i * nw + j]));
+                            let at = PixelPoint { x: (x0 + p / 2) as f64, y: (y0 + p / 2) as f64 };
+                            out.push(ScoredPoint { at, score: values[i * nw + j] });
                         }
                     }
                 }
@@ -196,26 +203,23 @@ impl Classifier {
     /// The peaks of a heatmap network's scores over a tile of raw values
     /// (channels first): pixel centres (x, y) in tile pixels with their
     /// scores. Peaks under [`PEAK_FLOOR`] are not reported.
-    fn heatmap_peaks(&self, tile: &[f32], height: usize, width: usize) -> Result<Vec<(f64, f64, f32)>, String> {
+    fn heatmap_peaks(&self, tile: &[f32], height: usize, width: usize) -> Result<Vec<ScoredPoint>, ClassifyError> {
         let scores = self.heatmap_tensor(tile, height, width)?;
-        Ok(local_maxima(&scores, 1, PEAK_FLOOR)
-            .into_iter()
-            .map(|(x, y, s)| (x as f64 + 0.5, y as f64 + 0.5, s))
-            .collect())
+        Ok(local_maxima(&scores, 1, PEAK_FLOOR).into_iter().map(crate::peaks::pixel_centre).collect())
     }
 
     /// A heatmap network's score at every pixel of a tile of raw values
     /// (channels first), row-major.
-    pub fn heatmap(&self, tile: &[f32], height: usize, width: usize) -> Result<Vec<f32>, String> {
+    pub fn heatmap(&self, tile: &[f32], height: usize, width: usize) -> Result<Vec<f32>, ClassifyError> {
         let scores = self.heatmap_tensor(tile, height, width)?;
-        Vec::<f32>::try_from(scores.contiguous().view([-1])).map_err(|e| e.to_string())
+        Vec::<f32>::try_from(scores.contiguous().view([-1])).map_err(runtime)
     }
 
     /// The scores as a tensor (H x W) on the CPU.
-    fn heatmap_tensor(&self, tile: &[f32], height: usize, width: usize) -> Result<Tensor, String> {
+    fn heatmap_tensor(&self, tile: &[f32], height: usize, width: usize) -> Result<Tensor, ClassifyError> {
         let c = self.model.meta.bands.len();
         if tile.len() != c * height * width {
-            return Err(format!("expected {c}x{height}x{width} values, got {}", tile.len()));
+            return Err(ClassifyError::Shape(format!("expected {c}x{height}x{width} values, got {}", tile.len())));
         }
         tch::no_grad(|| {
             let x = self.input(Tensor::from_slice(tile).view([1, c as i64, height as i64, width as i64]));
@@ -223,7 +227,7 @@ impl Classifier {
             let score = |x: &Tensor| {
                 tch::autocast(self.mixed_precision, || heatmap_scores(&self.model, x, positive))
                     .map(|s| s.to_kind(Kind::Float))
-                    .ok_or("this architecture has no heatmap")
+                    .ok_or(ClassifyError::NoDenseForm)
             };
             let scores = if self.tta {
                 // The 8 symmetries of the square: rotate by k quarter turns,
@@ -245,6 +249,11 @@ impl Classifier {
             Ok(scores.get(0).to_kind(Kind::Float).to_device(Device::Cpu))
         })
     }
+}
+
+/// libtorch's error as the classifier trait reports it.
+fn runtime(e: tch::TchError) -> ClassifyError {
+    ClassifyError::Runtime(e.to_string())
 }
 
 /// Heatmap peaks scoring under this are dropped before anything else sees
@@ -287,7 +296,7 @@ mod tests {
             }
         }
         let single = c.scores(&patch, 1).unwrap()[0];
-        let d = dense.iter().find(|(x, y, _)| *x == 40.0 && *y == 32.0).unwrap().2;
+        let d = dense.iter().find(|p| p.at.x == 40.0 && p.at.y == 32.0).unwrap().score;
         assert!(d.is_finite() && (0.0..=1.0).contains(&d) && single.is_finite());
     }
 

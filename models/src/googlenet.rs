@@ -4,26 +4,10 @@
 //! branch, optional auxiliary heads, and torchvision's parameter names.
 //! `width` scales every channel count, for small objects and small models.
 
-use serde::{Deserialize, Serialize};
 use tch::nn::{self, ConvConfig, FuncT, ModuleT};
 use tch::Tensor;
 
-/// A GoogLeNet's shape.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GoogLeNetConfig {
-    /// Multiplier of every channel count (1.0: torchvision's).
-    pub width: f64,
-    /// Build the two auxiliary classifiers (used in training only).
-    pub aux_logits: bool,
-}
-
-impl GoogLeNetConfig {
-    /// torchvision's GoogLeNet.
-    pub fn standard(aux_logits: bool) -> Self {
-        GoogLeNetConfig { width: 1.0, aux_logits }
-    }
-}
+pub use detection::arch::GoogLeNetConfig;
 
 /// Outputs in training mode: main logits and, when built, auxiliary ones.
 pub struct GoogLeNetOutput {

@@ -1,6 +1,7 @@
 //! rsdetect's libtorch side: devices, networks (ResNet, GoogLeNet, with
-//! torchvision's parameter names), model files, batched inference and
-//! training. Nothing here depends on GDAL.
+//! torchvision's parameter names), model files, batched inference behind
+//! the detection crate's classifier trait, and training. Nothing here
+//! depends on GDAL.
 
 pub mod allocator;
 pub mod classifier;
@@ -8,7 +9,10 @@ pub mod device;
 pub mod focal;
 pub mod fpn;
 pub mod googlenet;
+pub mod memory;
 pub mod model_file;
+pub mod normalise;
+pub mod patch_classifier;
 pub mod peaks;
 pub mod resnet;
 pub mod targets;
@@ -17,6 +21,7 @@ pub mod train;
 pub use classifier::{Classifier, ClassifierError};
 pub use device::{devices, resolve, DeviceChoice, DeviceError, Devices};
 pub use model_file::{Arch, Model, ModelError, ModelMeta, Strictness};
+pub use patch_classifier::{default_model, TchClassifier};
 
 /// The device type of tensors, for callers that place models.
 pub use tch::Device;

@@ -3,162 +3,16 @@
 //! (architecture, bands, ground sample distance, patch size, normalisation,
 //! classes, operating point) and how they were made.
 
-use crate::googlenet::{googlenet, GoogLeNetConfig};
-use crate::resnet::{resnet, ResNetConfig};
-use serde::{Deserialize, Serialize};
+use crate::googlenet::googlenet;
+use crate::resnet::resnet;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use tch::nn::{self, ModuleT};
 use tch::{Device, Kind, Tensor};
 
-/// The metadata key holding [`ModelMeta`] as JSON.
-pub const META_KEY: &str = "rsdetect";
-/// The version of the metadata this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
-
-/// A network and its shape.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
-pub enum Arch {
-    /// A ResNet.
-    Resnet(ResNetConfig),
-    /// A GoogLeNet.
-    Googlenet(GoogLeNetConfig),
-}
-
-impl Arch {
-    /// A named architecture: resnet18, resnet34, resnet50, googlenet, the
-    /// small variants resnet-small (3 basic stages of 16, 32, 64 planes, small
-    /// stem) and googlenet-small (quarter width), and resnet-small-heatmap
-    /// (resnet-small's trunk with a feature-pyramid decoder of 32 channels:
-    /// a score at every pixel).
-    pub fn named(name: &str) -> Option<Arch> {
-        use crate::resnet::{Block, Head, Stem};
-        let small =
-            |head| ResNetConfig { block: Block::Basic, layers: vec![2, 2, 2], width: 16, stem: Stem::Small, head };
-        Some(match name {
-            "resnet18" => Arch::Resnet(ResNetConfig::resnet18()),
-            "resnet34" => Arch::Resnet(ResNetConfig::resnet34()),
-            "resnet50" => Arch::Resnet(ResNetConfig::resnet50()),
-            "resnet-small" => Arch::Resnet(small(Head::Pool)),
-            "resnet-small-heatmap" => Arch::Resnet(small(Head::Heatmap { width: 32 })),
-            "googlenet" => Arch::Googlenet(GoogLeNetConfig::standard(true)),
-            "googlenet-small" => Arch::Googlenet(GoogLeNetConfig { width: 0.25, aux_logits: true }),
-            _ => return None,
-        })
-    }
-
-    /// The names [`Arch::named`] knows.
-    pub const NAMES: [&'static str; 7] =
-        ["resnet18", "resnet34", "resnet50", "resnet-small", "resnet-small-heatmap", "googlenet", "googlenet-small"];
-
-    /// Whether the network scores every pixel (a heatmap head) rather than
-    /// whole patches.
-    pub fn is_heatmap(&self) -> bool {
-        matches!(self, Arch::Resnet(c) if c.head != crate::resnet::Head::Pool)
-    }
-
-    /// Whether the network runs faster on the CPU with its activations laid
-    /// out channels-last: GoogLeNet (libtorch's max-pool is far slower on
-    /// channels-first tensors, 1.5 times overall on googlenet-small) and the
-    /// heatmap networks (1.3 times); ResNet patch classifiers run about 10%
-    /// slower that way (`throughput`, bench/README.md).
-    pub fn prefers_channels_last(&self) -> bool {
-        matches!(self, Arch::Googlenet(_)) || self.is_heatmap()
-    }
-}
-
-/// Everything about a model besides its weights.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ModelMeta {
-    /// Metadata version.
-    pub format: u32,
-    /// Network.
-    pub arch: Arch,
-    /// Raster bands read, 1-based, in input-channel order.
-    pub bands: Vec<usize>,
-    /// Ground sample distance of the training imagery, metres.
-    pub gsd_m: f64,
-    /// Patch side in pixels.
-    pub patch: usize,
-    /// Per-band mean subtracted from raw values.
-    pub mean: Vec<f32>,
-    /// Per-band standard deviation raw values are divided by.
-    pub std: Vec<f32>,
-    /// Class names.
-    pub classes: Vec<String>,
-    /// Index of the object class.
-    pub positive: usize,
-    /// Score threshold chosen on validation data.
-    pub score_threshold: f32,
-    /// Suppression distance between detections, metres.
-    pub suppression_m: f64,
-    /// Heatmap networks: scores are averaged over the 8 flips and
-    /// rotations of the input (test-time augmentation), as when the
-    /// operating point was chosen.
-    #[serde(default)]
-    pub tta: bool,
-    /// GDAL data type of the imagery trained on (Byte, UInt16, ...): other
-    /// imagery has other value ranges, and is refused.
-    #[serde(default)]
-    pub data_type: Option<String>,
-    /// How the model was made: command, data, epochs, metrics.
-    #[serde(default)]
-    pub training: serde_json::Value,
-}
-
-impl ModelMeta {
-    /// Metadata of an untrained model: identity normalisation, the last
-    /// class as the object class, threshold 0.5, suppression 3 m. Training
-    /// fills in the normalisation; calibration the operating point.
-    pub fn new(arch: Arch, bands: Vec<usize>, patch: usize, gsd_m: f64, classes: Vec<String>) -> ModelMeta {
-        let n = bands.len();
-        ModelMeta {
-            format: FORMAT_VERSION,
-            arch,
-            bands,
-            gsd_m,
-            patch,
-            mean: vec![0.0; n],
-            std: vec![1.0; n],
-            positive: classes.len().saturating_sub(1),
-            classes,
-            score_threshold: 0.5,
-            suppression_m: 3.0,
-            tta: false,
-            data_type: None,
-            training: serde_json::Value::Null,
-        }
-    }
-
-    /// Checks that the fields agree with one another.
-    pub fn validate(&self) -> Result<(), String> {
-        let n = self.bands.len();
-        if n == 0 || self.mean.len() != n || self.std.len() != n {
-            return Err(format!(
-                "{} bands but {} means and {} standard deviations",
-                n,
-                self.mean.len(),
-                self.std.len()
-            ));
-        }
-        if self.std.iter().any(|s| s.is_nan() || *s <= 0.0) {
-            return Err("standard deviations must be positive".into());
-        }
-        if self.classes.len() < 2 || self.positive >= self.classes.len() {
-            return Err(format!("{} classes with positive class {}", self.classes.len(), self.positive));
-        }
-        if self.patch < 8 || self.gsd_m.is_nan() || self.gsd_m <= 0.0 {
-            return Err(format!("patch {} px at {} m is not usable", self.patch, self.gsd_m));
-        }
-        if let Arch::Resnet(c) = &self.arch {
-            c.validate()?;
-        }
-        Ok(())
-    }
-}
+pub use detection::arch::Arch;
+pub use detection::formats::model::{ModelMeta, FORMAT_VERSION, META_KEY};
 
 /// Problems with a model file, each naming the file.
 #[derive(Debug, thiserror::Error)]

@@ -1,7 +1,14 @@
 //! Peaks of a score map: pixels scoring at least as high as every
 //! neighbour within a radius, the detections of a heatmap network.
 
+use detection::coords::PixelPoint;
+use detection::objects::ScoredPoint;
 use tch::{Kind, Tensor};
+
+/// A peak as [`local_maxima`] gives it, as the scored centre of its pixel.
+pub fn pixel_centre((x, y, score): (usize, usize, f32)) -> ScoredPoint {
+    ScoredPoint { at: PixelPoint { x: x as f64 + 0.5, y: y as f64 + 0.5 }, score }
+}
 
 /// Local maxima of `scores` (H x W) within a `(2 radius + 1)`-pixel square
 /// that score at least `floor`: (column, row, score), row-major order.

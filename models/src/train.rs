@@ -6,89 +6,13 @@
 use crate::focal::centre_focal_loss;
 use crate::model_file::{Model, Net};
 use crate::targets::gaussian_targets;
-use serde::{Deserialize, Serialize};
+use detection::coords::PixelPoint;
+use detection::objects::ScoredPoint;
 use std::time::Instant;
 use tch::nn::{self, OptimizerConfig};
 use tch::{Device, Kind, Tensor};
 
-/// The optimiser.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Optimizer {
-    /// SGD with Nesterov momentum.
-    Sgd,
-    /// Adam with decoupled weight decay.
-    Adam,
-}
-
-/// Augmentation applied to each training batch.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Augment {
-    /// Random horizontal and vertical flips.
-    pub flips: bool,
-    /// Random 90° rotations.
-    pub rot90: bool,
-    /// Brightness shift, as a fraction of a band's standard deviation.
-    pub brightness: f64,
-    /// Contrast factor range: 1 ± this.
-    pub contrast: f64,
-    /// Scale factor range: 1 ± this (per batch).
-    pub scale: f64,
-}
-
-impl Default for Augment {
-    fn default() -> Self {
-        Augment { flips: true, rot90: true, brightness: 0.2, contrast: 0.2, scale: 0.1 }
-    }
-}
-
-/// Training settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct TrainConfig {
-    /// Passes over the training patches.
-    pub epochs: usize,
-    /// Patches per step.
-    pub batch_size: usize,
-    /// Optimiser.
-    pub optimizer: Optimizer,
-    /// Peak learning rate.
-    pub lr: f64,
-    /// Momentum (SGD).
-    pub momentum: f64,
-    /// Weight decay.
-    pub weight_decay: f64,
-    /// Augmentation.
-    pub augment: Augment,
-    /// Seed of initialisation, shuffling and augmentation.
-    pub seed: u64,
-    /// Train only the classifier head (transfer learning).
-    pub freeze_backbone: bool,
-    /// Heatmap networks: spread of the Gaussian drawn on each object
-    /// centre, pixels.
-    pub sigma_px: f64,
-    /// Heatmap networks: side of the random crops trained on, pixels.
-    pub crop: usize,
-}
-
-impl Default for TrainConfig {
-    fn default() -> Self {
-        TrainConfig {
-            epochs: 12,
-            batch_size: 128,
-            optimizer: Optimizer::Adam,
-            lr: 2e-3,
-            momentum: 0.9,
-            weight_decay: 1e-4,
-            augment: Augment::default(),
-            seed: 1,
-            freeze_backbone: false,
-            sigma_px: 2.0,
-            crop: 128,
-        }
-    }
-}
+pub use detection::formats::training::{Augment, EpochLog, Optimizer, TrainConfig};
 
 /// Patches and classes as tensors on the CPU: `x` is N x C x P x P raw
 /// values, `y` N class indices.
@@ -105,6 +29,11 @@ impl Data {
         let n = classes.len() as i64;
         let (c, p) = (bands as i64, patch as i64);
         Data { x: Tensor::from_slice(values).view([n, c, p, p]), y: Tensor::from_slice(classes).to_kind(Kind::Int64) }
+    }
+
+    /// From patches as the pipeline cuts them.
+    pub fn from_patches(p: &detection::examples::Patches, bands: usize, patch: usize) -> Data {
+        Data::new(&p.data, &p.labels, bands, patch)
     }
 
     /// Number of patches.
@@ -126,20 +55,25 @@ pub struct Chips {
     pub x: Tensor,
     /// Where there is data.
     pub valid: Tensor,
-    /// Object centres per chip (x, y).
-    pub centres: Vec<Vec<(f32, f32)>>,
+    /// Object centres per chip, in its pixels.
+    pub centres: Vec<Vec<PixelPoint>>,
 }
 
 impl Chips {
     /// From raw values (channels first, chip after chip), a validity mask
     /// per pixel, and the centres of each chip.
-    pub fn new(values: &[f32], valid: &[u8], centres: Vec<Vec<(f32, f32)>>, bands: usize, size: usize) -> Chips {
+    pub fn new(values: &[f32], valid: &[u8], centres: Vec<Vec<PixelPoint>>, bands: usize, size: usize) -> Chips {
         let (n, c, s) = (centres.len() as i64, bands as i64, size as i64);
         Chips {
             x: Tensor::from_slice(values).view([n, c, s, s]),
             valid: Tensor::from_slice(valid).to_kind(Kind::Float).view([n, 1, s, s]),
             centres,
         }
+    }
+
+    /// From chips as the pipeline cuts them.
+    pub fn from_chips(c: &detection::examples::Chips, bands: usize, size: usize) -> Chips {
+        Chips::new(&c.data, &c.valid, c.centres.clone(), bands, size)
     }
 
     /// Number of chips.
@@ -165,31 +99,9 @@ impl Chips {
     }
 }
 
-/// One epoch's figures.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct EpochLog {
-    /// 1-based epoch.
-    pub epoch: usize,
-    /// Mean training loss.
-    pub train_loss: f64,
-    /// Training accuracy (on augmented patches; patch classifiers only).
-    pub train_acc: Option<f64>,
-    /// Validation loss.
-    pub val_loss: f64,
-    /// Validation accuracy (patch classifiers only).
-    pub val_acc: Option<f64>,
-    /// Validation F1 of the detections at their best threshold, when the
-    /// caller measures it (heatmap networks).
-    pub val_f1: Option<f64>,
-    /// Learning rate at the epoch's end.
-    pub lr: f64,
-    /// Wall seconds.
-    pub seconds: f64,
-}
-
 /// Per-band mean and standard deviation of raw values (N x C x H x W), for
 /// the model file; with `valid` (N x 1 x H x W), of valid pixels only.
-pub fn band_stats(x: &Tensor, valid: Option<&Tensor>) -> (Vec<f32>, Vec<f32>) {
+pub fn band_stats(x: &Tensor, valid: Option<&Tensor>) -> Result<(Vec<f32>, Vec<f32>), tch::TchError> {
     let dims = [0i64, 2, 3];
     let (mean, std) = match valid {
         None => (x.mean_dim(dims.as_slice(), false, Kind::Float), x.std_dim(dims.as_slice(), true, false)),
@@ -202,16 +114,12 @@ pub fn band_stats(x: &Tensor, valid: Option<&Tensor>) -> (Vec<f32>, Vec<f32>) {
         }
     };
     let std = std.clamp_min(1e-3);
-    (Vec::<f32>::try_from(mean).unwrap_or_default(), Vec::<f32>::try_from(std).unwrap_or_default())
+    Ok((Vec::<f32>::try_from(mean)?, Vec::<f32>::try_from(std)?))
 }
 
 /// Raw values normalised by the model's band statistics.
 pub fn normalise(model: &Model, x: &Tensor) -> Tensor {
-    let n = model.meta.bands.len() as i64;
-    let d = x.device();
-    let mean = Tensor::from_slice(&model.meta.mean).view([1, n, 1, 1]).to_device(d);
-    let std = Tensor::from_slice(&model.meta.std).view([1, n, 1, 1]).to_device(d);
-    (x - mean) / std
+    crate::normalise::Normalisation::new(&model.meta, x.device()).apply(x)
 }
 
 /// Random flips and 90° rotations per sample, the same for every channel
@@ -327,9 +235,9 @@ pub fn heatmap_scores(model: &Model, x: &Tensor, positive: usize) -> Option<Tens
 }
 
 /// Peaks of a heatmap network's scores on each chip, where there is data:
-/// pixel centres (x, y) in chip pixels and scores, above
+/// pixel centres in chip pixels and scores, above
 /// [`crate::classifier::PEAK_FLOOR`].
-pub fn chip_peaks(model: &Model, chips: &Chips) -> Vec<Vec<(f64, f64, f32)>> {
+pub fn chip_peaks(model: &Model, chips: &Chips) -> Vec<Vec<ScoredPoint>> {
     let dev = model.vs.device();
     tch::no_grad(|| {
         (0..chips.len() as i64)
@@ -339,7 +247,7 @@ pub fn chip_peaks(model: &Model, chips: &Chips) -> Vec<Vec<(f64, f64, f32)>> {
                 let scores = scores.get(0).to_device(Device::Cpu) * chips.valid.get(i).get(0);
                 crate::peaks::local_maxima(&scores, 1, crate::classifier::PEAK_FLOOR)
                     .into_iter()
-                    .map(|(x, y, s)| (x as f64 + 0.5, y as f64 + 0.5, s))
+                    .map(crate::peaks::pixel_centre)
                     .collect()
             })
             .collect()
@@ -548,7 +456,7 @@ mod tests {
             classes.push(class);
         }
         let data = Data::new(&values, &classes, 3, p);
-        let (mean, std) = band_stats(&data.x, None);
+        let (mean, std) = band_stats(&data.x, None).unwrap();
         let mut meta = ModelMeta::new(
             Arch::named("resnet-small").unwrap(),
             vec![1, 2, 3],
@@ -609,7 +517,7 @@ mod tests {
                     }
                 }
             }
-            centres.push(objects.iter().map(|&(x, y)| (x as f32 + 0.5, y as f32 + 0.5)).collect());
+            centres.push(objects.iter().map(|&(x, y)| PixelPoint { x: x as f64 + 0.5, y: y as f64 + 0.5 }).collect());
         }
         Chips::new(&values, &vec![1; n * p * p], centres, 3, p)
     }
@@ -628,7 +536,7 @@ mod tests {
                 0.5,
                 vec!["background".into(), "object".into()],
             );
-            (meta.mean, meta.std) = band_stats(&chips.x, Some(&chips.valid));
+            (meta.mean, meta.std) = band_stats(&chips.x, Some(&chips.valid)).unwrap();
             let mut model = Model::new(meta, Device::Cpu).unwrap();
             let before = evaluate_heatmap(&model, &chips, &chips.targets(cfg.sigma_px), 8);
             let logs = train_heatmap::<()>(&mut model, &chips, &chips, &cfg, 0, &mut |_, _, _| {}, &mut |_, _| Ok(()))
@@ -640,8 +548,8 @@ mod tests {
         assert!(after < before * 0.2, "loss {before} -> {after}");
         assert!(logs.iter().all(|l| l.train_acc.is_none() && l.val_acc.is_none()));
         // The strongest peak of a chip sits on one of its objects.
-        let best = peaks[0].iter().max_by(|a, b| a.2.total_cmp(&b.2)).unwrap();
-        assert!(chips.centres[0].iter().any(|&(x, y)| (x as f64 - best.0).hypot(y as f64 - best.1) < 1.5), "{best:?}");
+        let best = peaks[0].iter().max_by(|a, b| a.score.total_cmp(&b.score)).unwrap();
+        assert!(chips.centres[0].iter().any(|c| (c.x - best.at.x).hypot(c.y - best.at.y) < 1.5), "{best:?}");
         let (_, again, _) = run();
         assert_eq!(
             logs.iter().map(|l| l.train_loss).collect::<Vec<_>>(),
@@ -653,7 +561,7 @@ mod tests {
     fn band_statistics_skip_invalid_pixels() {
         let x = Tensor::from_slice(&[1.0f32, 3.0, 100.0, 5.0]).view([1, 1, 2, 2]);
         let valid = Tensor::from_slice(&[1.0f32, 1.0, 0.0, 1.0]).view([1, 1, 2, 2]);
-        let (mean, std) = band_stats(&x, Some(&valid));
+        let (mean, std) = band_stats(&x, Some(&valid)).unwrap();
         assert_eq!(mean, vec![3.0]);
         assert!((std[0] - 2.0).abs() < 1e-6);
     }

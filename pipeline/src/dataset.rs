@@ -3,12 +3,13 @@
 //! away from every object, half anywhere and half near misses in a ring
 //! around objects (they teach the network to score centres, not edges).
 
-use crate::coords::PixelPoint;
 use crate::error::{Error, Result};
-use crate::labels::PixelLabel;
 use crate::patches::extract;
-use crate::raster::{Gsd, Raster};
-use crate::resample::Resampling;
+use crate::raster::Raster;
+use crate::resample::{ModelView, Resampling};
+use detection::coords::PixelPoint;
+pub use detection::examples::{Chips, Patches};
+use detection::objects::PixelLabel;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use std::path::Path;
@@ -36,41 +37,6 @@ pub struct Sampling {
     pub seed: u64,
 }
 
-/// Patches and their classes (1: object, 0: background).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Patches {
-    /// Bands per patch.
-    pub bands: usize,
-    /// Patch side.
-    pub patch: usize,
-    /// Raw values, channels first, patch after patch.
-    pub data: Vec<f32>,
-    /// One class per patch.
-    pub labels: Vec<u8>,
-}
-
-impl Patches {
-    /// Number of patches.
-    pub fn len(&self) -> usize {
-        self.labels.len()
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.labels.is_empty()
-    }
-
-    /// Appends another set of the same shape.
-    pub fn extend(&mut self, other: Patches) {
-        if self.labels.is_empty() {
-            self.bands = other.bands;
-            self.patch = other.patch;
-        }
-        self.data.extend(other.data);
-        self.labels.extend(other.labels);
-    }
-}
-
 /// A raster as a model sees it (at its ground sample distance), read whole
 /// with the labels' centres moved to its pixels.
 fn training_view(
@@ -80,13 +46,9 @@ fn training_view(
 ) -> Result<(crate::raster::WindowData<f32>, Vec<PixelPoint>)> {
     let raster = Raster::open(path)?;
     raster.check_bands(&s.bands, "model")?;
-    let declared = s.input_gsd_m.map(|g| Gsd { x: g, y: g });
-    let resample = raster.info().gsd_m.or(declared).is_some_and(|g| (g.mean() / s.gsd_m - 1.0).abs() > 0.01);
-    let view = if resample {
-        raster.resampled(s.gsd_m, declared.filter(|_| raster.info().gsd_m.is_none()), Resampling::Average)?
-    } else {
-        Raster::open(path)?
-    };
+    let seen = ModelView::of(raster.info(), Some(s.gsd_m), s.input_gsd_m);
+    let resample = seen.is_resampled();
+    let view = Raster::open(path)?.seen_as(seen, Resampling::Average)?;
     let (w, h) = view.size();
     if w * h > MAX_TRAIN_PIXELS {
         return Err(Error::Grid(format!(
@@ -98,45 +60,6 @@ fn training_view(
         |p: PixelPoint| if resample { view.georef().map_to_pixel(raster.georef().pixel_to_map(p)) } else { p };
     let centres: Vec<PixelPoint> = labels.iter().map(|l| to_view(l.centre)).collect();
     Ok((view.read_window::<f32>(view.full_window(), &s.bands)?, centres))
-}
-
-/// Square chips of imagery and the object centres in each, for heatmap
-/// networks: what a network scoring every pixel learns from.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Chips {
-    /// Bands per chip.
-    pub bands: usize,
-    /// Chip side, pixels.
-    pub size: usize,
-    /// Raw values, channels first, chip after chip (0 outside the raster).
-    pub data: Vec<f32>,
-    /// 1 where a pixel holds data, 0 for nodata and beyond the raster.
-    pub valid: Vec<u8>,
-    /// Object centres of each chip, in its pixels.
-    pub centres: Vec<Vec<PixelPoint>>,
-}
-
-impl Chips {
-    /// Number of chips.
-    pub fn len(&self) -> usize {
-        self.centres.len()
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.centres.is_empty()
-    }
-
-    /// Appends another set of the same shape.
-    pub fn extend(&mut self, other: Chips) {
-        if self.centres.is_empty() {
-            self.bands = other.bands;
-            self.size = other.size;
-        }
-        self.data.extend(other.data);
-        self.valid.extend(other.valid);
-        self.centres.extend(other.centres);
-    }
 }
 
 /// Where chips of `size` start along a side of `len` pixels: every `size`

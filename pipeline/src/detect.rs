@@ -2,128 +2,30 @@
 //! candidate patches in parallel (one GDAL dataset per rayon worker), patches
 //! reach the classifier in batches on the calling thread (libtorch tensors
 //! are not `Sync`), and detections are merged once over the whole raster.
+//! Each candidate source is one [`CandidateMode`], chosen in [`mode_for`].
 
 use crate::candidates::components::{blobs, BlobFilter};
 use crate::candidates::panchromatic::panchromatic;
-use crate::candidates::sliding::{EdgePolicy, SlidingGrid};
+use crate::candidates::sliding::SlidingGrid;
 use crate::candidates::threshold::{mask, otsu, Threshold};
 use crate::candidates::Candidate;
-use crate::classify::{PatchBatch, PatchClassifier};
-use crate::coords::{PixelBox, PixelPoint};
 use crate::error::{Error, Result};
 use crate::grid::{Grid, Tile};
-use crate::merge::{suppress, Detection};
 use crate::patches::{centred_square, extract};
-use crate::raster::{Gsd, Raster, RasterInfo};
+use crate::raster::{Raster, RasterInfo, WindowData};
 use crate::resample::Resampling;
+use detection::classify::{ClassifyError, PatchBatch, PatchClassifier, PatchSpec};
+use detection::coords::{PixelBox, PixelPoint, PixelWindow};
+use detection::objects::Detection;
+use detection::suppress::suppress;
 use rayon::prelude::*;
-use serde::Serialize;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender};
 use std::time::Instant;
 
-/// Resident memory over which detect hands free heap pages back after a
-/// dense tile. Under it they are kept, and the next tile's forward pass
-/// reuses them instead of faulting them in again; over it (a long raster
-/// fragments the heap) they go back, so memory stays flat.
-const HEAP_BUDGET: u64 = 768 << 20;
-
-/// Preprocessing as in Guirado et al. 2017.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Preprocess {
-    /// Bands combined into the panchromatic band (1-based).
-    pub bands: Vec<usize>,
-    /// One weight per band.
-    pub weights: Vec<f32>,
-    /// Fixed value or Otsu.
-    pub threshold: Threshold,
-    /// Objects are darker than the threshold (else brighter).
-    pub darker: bool,
-    /// Opening radius in pixels, to drop specks.
-    pub open_radius: u8,
-    /// Smallest blob, m².
-    pub min_area_m2: f64,
-    /// Largest blob, m².
-    pub max_area_m2: f64,
-}
-
-/// A sliding window, in pixels of the raster as the model sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Sliding {
-    /// Window side.
-    pub size: usize,
-    /// Step between windows.
-    pub stride: usize,
-    /// Right and bottom edge rule.
-    pub edge: EdgePolicy,
-}
-
-/// Where candidates come from.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "mode", rename_all = "lowercase")]
-pub enum CandidateSource {
-    /// Blobs of a thresholded panchromatic band.
-    Preprocess(Preprocess),
-    /// Every window of a grid.
-    Sliding(Sliding),
-    /// Every window on a lattice, scored at once per tile by a classifier
-    /// that runs convolutionally.
-    Dense {
-        /// Lattice step in pixels.
-        step: usize,
-    },
-}
-
-/// Everything detection needs besides the classifier, validated.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DetectOptions {
-    /// Candidate generation.
-    pub source: CandidateSource,
-    /// Tile core side, in pixels of the raster as the model sees it.
-    pub tile: usize,
-    /// Patches per classifier call.
-    pub batch: usize,
-    /// Detections scoring below this are dropped.
-    pub score_threshold: f32,
-    /// Detections closer than this (metres) are merged.
-    pub suppression_m: f64,
-    /// Ground sample distance of rasters that do not state one.
-    pub input_gsd_m: Option<f64>,
-    /// How the raster is resampled to the model's ground sample distance.
-    pub resampling: Resampling,
-}
-
-/// Seconds spent per stage. Reading and candidates run in parallel, so they
-/// add up worker time; inference and merging are wall time.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
-pub struct Timings {
-    /// Reading windows (worker seconds).
-    pub read: f64,
-    /// Candidates and patches (worker seconds).
-    pub candidates: f64,
-    /// Classifier calls.
-    pub inference: f64,
-    /// Suppression and conversion to raster pixels.
-    pub merge: f64,
-    /// The whole raster, wall time.
-    pub total: f64,
-}
-
-/// Counts for run.json.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
-pub struct Stats {
-    /// Tiles read.
-    pub tiles: usize,
-    /// Patches classified.
-    pub classified: usize,
-    /// Patches scoring at or above the threshold.
-    pub above_threshold: usize,
-    /// Detections after merging.
-    pub detections: usize,
-    /// Time per stage.
-    pub seconds: Timings,
-}
+pub use detection::formats::run::{Stats, Timings};
+pub use detection::options::{CandidateSource, DetectOptions, Preprocess, Sliding};
 
 /// The outcome for one raster.
 #[derive(Debug, Clone)]
@@ -144,10 +46,12 @@ struct DenseTile {
     values: Vec<f32>,
     height: usize,
     width: usize,
+    /// Lattice step of the windows scored.
+    step: usize,
     /// Where its top-left corner lies on the raster, pixels.
     origin: (f64, f64),
     /// The pixels it owns.
-    core: crate::coords::PixelWindow,
+    core: PixelWindow,
     /// Which of its pixels hold data (padding and nodata do not).
     valid: Vec<bool>,
 }
@@ -164,7 +68,7 @@ impl DenseTile {
     }
 }
 
-/// Patches on their way to the classifier.
+/// Work on its way to the classifier.
 enum Msg {
     Patches(Vec<Candidate>, Vec<f32>),
     Tile(DenseTile),
@@ -177,85 +81,182 @@ enum Msg {
     Failed(Error),
 }
 
-/// What workers share: everything needed to open the view and cut patches.
+/// What every worker shares: how to open the view, which bands to read,
+/// and the shape of what the classifier takes.
 struct Plan<'a> {
     path: &'a Path,
-    view_gsd: Option<(f64, Option<Gsd>)>,
-    resampling: Resampling,
+    view: ModelViewOf,
     read_bands: Vec<usize>,
-    model_pos: Vec<usize>,
-    pan_pos: Vec<usize>,
     patch: usize,
     heatmap: bool,
     batch: usize,
-    source: &'a CandidateSource,
-    sliding: Option<SlidingGrid>,
-    cut: f32,
-    filter: BlobFilter,
+    /// The view's size, pixels.
     size: (usize, usize),
+}
+
+/// How workers open the view: the raster seen as the model sees it.
+#[derive(Clone, Copy)]
+struct ModelViewOf {
+    view: crate::resample::ModelView,
+    resampling: Resampling,
 }
 
 impl Plan<'_> {
     fn open_view(&self) -> Result<Raster> {
-        let raster = Raster::open(self.path)?;
-        match self.view_gsd {
-            Some((target, declared)) => raster.resampled(target, declared, self.resampling),
-            None => Ok(raster),
-        }
+        Raster::open(self.path)?.seen_as(self.view.view, self.view.resampling)
     }
 
-    fn candidates(&self, data: &crate::raster::WindowData<f32>, tile: &Tile) -> Vec<Candidate> {
-        match (self.source, &self.sliding) {
-            (_, Some(grid)) => {
-                // Windows centred on nodata are not scored.
-                let w = &data.window;
-                let mut windows = grid.in_core(tile.core);
-                windows.retain(|c| {
-                    let (x, y) = (c.centre.x.floor() - w.x as f64, c.centre.y.floor() - w.y as f64);
-                    x < 0.0
-                        || y < 0.0
-                        || x >= w.width as f64
-                        || y >= w.height as f64
-                        || data.valid[y as usize * w.width + x as usize]
-                });
-                windows
-            }
-            (CandidateSource::Preprocess(p), None) => {
-                let pan_data = crate::raster::WindowData {
-                    window: data.window,
-                    bands: self.pan_pos.iter().map(|&i| data.bands[i]).collect(),
-                    data: self.pan_pos.iter().flat_map(|&i| data.band(i).iter().copied()).collect(),
-                    valid: data.valid.clone(),
-                };
-                let pan = panchromatic(&pan_data, &p.weights);
-                let m = mask(&pan, &data.valid, data.window.width, data.window.height, self.cut, p.darker);
-                blobs(&m, data.window, tile.core, self.size, &self.filter)
-            }
-            (CandidateSource::Sliding(_), None) | (CandidateSource::Dense { .. }, None) => {
-                unreachable!("no patches in this mode")
-            }
-        }
+    /// Where each of `bands` lies among the bands read.
+    fn positions(&self, bands: &[usize]) -> Vec<usize> {
+        bands.iter().map(|b| self.read_bands.iter().position(|r| r == b).expect("read")).collect()
     }
 
+    /// Cuts a patch of the model's size for each candidate, square `square`
+    /// of the tile, and sends them in batches.
+    fn send_patches(
+        &self,
+        data: &WindowData<f32>,
+        model_pos: &[usize],
+        cands: Vec<Candidate>,
+        square: impl Fn(&Candidate) -> (isize, isize, usize),
+        tx: &SyncSender<Msg>,
+    ) -> Option<f64> {
+        let mut sent = 0.0;
+        for chunk in cands.chunks(self.batch) {
+            let mut values = Vec::with_capacity(chunk.len() * model_pos.len() * self.patch * self.patch);
+            for c in chunk {
+                let (x, y, side) = square(c);
+                extract(data, model_pos, x, y, side, self.patch, &mut values);
+            }
+            let t = Instant::now();
+            if tx.send(Msg::Patches(chunk.to_vec(), values)).is_err() {
+                return None;
+            }
+            sent += t.elapsed().as_secs_f64();
+        }
+        Some(sent)
+    }
+}
+
+/// One way of choosing what to score in a tile: blobs of a thresholded
+/// panchromatic band, every window of a grid, or every position at once.
+trait CandidateMode: Sync {
+    /// Bands it reads besides the model's, 1-based.
+    fn extra_bands(&self) -> &[usize] {
+        &[]
+    }
+
+    /// How far tiles overlap, pixels of the view, so every candidate a
+    /// tile's core owns sees all its context.
+    fn overlap(&self) -> usize;
+
+    /// The tile core side it runs with, for the side asked for.
+    fn tile_side(&self, asked: usize) -> usize {
+        asked
+    }
+
+    /// Turns one tile's pixels into work sent on `tx`; returns the seconds
+    /// spent waiting for the classifier to take it, or `None` when it no
+    /// longer listens.
+    fn send(&self, plan: &Plan, data: &WindowData<f32>, tile: &Tile, tx: &SyncSender<Msg>) -> Option<f64>;
+}
+
+/// Guirado et al. 2017's preprocessing: the blobs of a thresholded
+/// panchromatic band, each classified on a patch centred on it.
+struct PreprocessMode {
+    bands: Vec<usize>,
+    weights: Vec<f32>,
+    darker: bool,
+    cut: f32,
+    filter: BlobFilter,
+    overlap: usize,
+    model_bands: Vec<usize>,
+}
+
+impl CandidateMode for PreprocessMode {
+    fn extra_bands(&self) -> &[usize] {
+        &self.bands
+    }
+
+    fn overlap(&self) -> usize {
+        self.overlap
+    }
+
+    fn send(&self, plan: &Plan, data: &WindowData<f32>, tile: &Tile, tx: &SyncSender<Msg>) -> Option<f64> {
+        let pan_pos = plan.positions(&self.bands);
+        let pan_data = WindowData {
+            window: data.window,
+            bands: pan_pos.iter().map(|&i| data.bands[i]).collect(),
+            data: pan_pos.iter().flat_map(|&i| data.band(i).iter().copied()).collect(),
+            valid: data.valid.clone(),
+        };
+        let pan = panchromatic(&pan_data, &self.weights);
+        let m = mask(&pan, &data.valid, data.window.width, data.window.height, self.cut, self.darker);
+        let cands = blobs(&m, data.window, tile.core, plan.size, &self.filter);
+        let square = |c: &Candidate| {
+            let (x, y) = centred_square(c.centre, plan.patch, plan.size);
+            (x, y, plan.patch)
+        };
+        plan.send_patches(data, &plan.positions(&self.model_bands), cands, square, tx)
+    }
+}
+
+/// Every window of a grid, each resized to the model's patch.
+struct SlidingMode {
+    grid: SlidingGrid,
+    size: usize,
+    model_bands: Vec<usize>,
+}
+
+impl CandidateMode for SlidingMode {
+    fn overlap(&self) -> usize {
+        self.size
+    }
+
+    fn send(&self, plan: &Plan, data: &WindowData<f32>, tile: &Tile, tx: &SyncSender<Msg>) -> Option<f64> {
+        // Windows centred on nodata are not scored.
+        let w = &data.window;
+        let mut windows = self.grid.in_core(tile.core);
+        windows.retain(|c| {
+            let (x, y) = (c.centre.x.floor() - w.x as f64, c.centre.y.floor() - w.y as f64);
+            x < 0.0
+                || y < 0.0
+                || x >= w.width as f64
+                || y >= w.height as f64
+                || data.valid[y as usize * w.width + x as usize]
+        });
+        let square = |c: &Candidate| (c.footprint.x as isize, c.footprint.y as isize, c.footprint.width);
+        plan.send_patches(data, &plan.positions(&self.model_bands), windows, square, tx)
+    }
+}
+
+/// Every window on a lattice (every pixel, for a heatmap network), scored
+/// at once per tile by a classifier that runs convolutionally.
+struct DenseMode {
+    step: usize,
+    /// The trunk's stride: tiles and overlaps on its multiples keep every
+    /// tile's lattice on one global lattice.
+    overlap: usize,
+    model_bands: Vec<usize>,
+}
+
+impl DenseMode {
     /// The model's bands of a tile, with zeros added where the tile meets
     /// the raster's edge (as training patches are padded), so windows
     /// centred on edge pixels can be scored. Heatmap networks score edge
     /// pixels as they were trained to, without padding.
-    fn padded(
-        &self,
-        data: &crate::raster::WindowData<f32>,
-        step: usize,
-        core: crate::coords::PixelWindow,
-    ) -> DenseTile {
+    fn padded(&self, plan: &Plan, data: &WindowData<f32>, core: PixelWindow) -> DenseTile {
+        let model_pos = plan.positions(&self.model_bands);
+        let step = self.step;
         let w = &data.window;
-        let pad = if self.heatmap { 0 } else { (self.patch / 2).div_ceil(step) * step };
+        let pad = if plan.heatmap { 0 } else { (plan.patch / 2).div_ceil(step) * step };
         let left = if w.x == 0 { pad } else { 0 };
         let top = if w.y == 0 { pad } else { 0 };
-        let right = if w.x_end() == self.size.0 { pad } else { 0 };
-        let bottom = if w.y_end() == self.size.1 { pad } else { 0 };
+        let right = if w.x_end() == plan.size.0 { pad } else { 0 };
+        let bottom = if w.y_end() == plan.size.1 { pad } else { 0 };
         let (pw, ph) = (w.width + left + right, w.height + top + bottom);
-        let mut out = vec![0f32; self.model_pos.len() * pw * ph];
-        for (o, &b) in self.model_pos.iter().enumerate() {
+        let mut out = vec![0f32; model_pos.len() * pw * ph];
+        for (o, &b) in model_pos.iter().enumerate() {
             let band = data.band(b);
             for y in 0..w.height {
                 let dst = o * pw * ph + (y + top) * pw + left;
@@ -271,54 +272,91 @@ impl Plan<'_> {
             values: out,
             height: ph,
             width: pw,
+            step,
             origin: (w.x as f64 - left as f64, w.y as f64 - top as f64),
             core,
             valid,
         }
     }
+}
 
-    fn square(&self, c: &Candidate) -> (isize, isize, usize) {
-        match &self.sliding {
-            Some(_) => (c.footprint.x as isize, c.footprint.y as isize, c.footprint.width),
-            None => {
-                let (x, y) = centred_square(c.centre, self.patch, self.size);
-                (x, y, self.patch)
-            }
-        }
+impl CandidateMode for DenseMode {
+    fn overlap(&self) -> usize {
+        self.overlap
     }
 
-    fn tile(&self, view: &Raster, tile: &Tile, tx: &SyncSender<Msg>) -> Result<()> {
-        let t0 = Instant::now();
-        let data = view.read_window::<f32>(tile.window, &self.read_bands)?;
-        let read = t0.elapsed().as_secs_f64();
-        let t1 = Instant::now();
-        let valid = data.valid_count();
-        if let CandidateSource::Dense { step } = self.source {
-            let dense = self.padded(&data, *step, tile.core);
-            let candidates = t1.elapsed().as_secs_f64();
-            if tx.send(Msg::Tile(dense)).is_ok() {
-                let _ = tx.send(Msg::TileDone { read, candidates, valid });
-            }
-            return Ok(());
-        }
-        let cands = self.candidates(&data, tile);
-        let mut sent = 0.0;
-        for chunk in cands.chunks(self.batch) {
-            let mut values = Vec::with_capacity(chunk.len() * self.model_pos.len() * self.patch * self.patch);
-            for c in chunk {
-                let (x, y, side) = self.square(c);
-                extract(&data, &self.model_pos, x, y, side, self.patch, &mut values);
-            }
-            let t = Instant::now();
-            if tx.send(Msg::Patches(chunk.to_vec(), values)).is_err() {
-                return Ok(());
-            }
-            sent += t.elapsed().as_secs_f64();
-        }
-        let candidates = t1.elapsed().as_secs_f64() - sent;
-        let _ = tx.send(Msg::TileDone { read, candidates, valid });
-        Ok(())
+    fn tile_side(&self, asked: usize) -> usize {
+        asked.div_ceil(self.overlap.max(1)) * self.overlap.max(1)
     }
+
+    fn send(&self, plan: &Plan, data: &WindowData<f32>, tile: &Tile, tx: &SyncSender<Msg>) -> Option<f64> {
+        tx.send(Msg::Tile(self.padded(plan, data, tile.core))).ok().map(|_| 0.0)
+    }
+}
+
+/// The candidate mode of `opts.source` for one raster (`raster`, seen by
+/// the model as `view`): the one place candidate sources are told apart.
+fn mode_for(
+    opts: &DetectOptions,
+    spec: &PatchSpec,
+    raster: &Raster,
+    view: &Raster,
+    notes: &mut Vec<String>,
+) -> Result<Box<dyn CandidateMode>> {
+    let path = raster.path();
+    let model_bands = spec.bands.clone();
+    Ok(match &opts.source {
+        CandidateSource::Dense { step } => {
+            let stride = spec
+                .dense_stride
+                .ok_or_else(|| Error::Classifier { path: path.to_owned(), error: ClassifyError::NoDenseForm })?;
+            if stride % step != 0 {
+                return Err(Error::Grid(format!("dense step {step} must divide the model's stride {stride}")));
+            }
+            Box::new(DenseMode { step: *step, overlap: spec.patch.div_ceil(stride) * stride, model_bands })
+        }
+        CandidateSource::Sliding(s) => {
+            let (w, h) = view.size();
+            Box::new(SlidingMode { grid: SlidingGrid::new(w, h, s.size, s.stride, s.edge), size: s.size, model_bands })
+        }
+        CandidateSource::Preprocess(p) => {
+            raster.check_bands(&p.bands, "panchromatic conversion")?;
+            // Metres per pixel of the view, as the model sees it.
+            let view_m = view_metres(view, spec);
+            let cut = match p.threshold {
+                Threshold::Fixed(v) => v,
+                Threshold::Method(_) => {
+                    let over = view.read_overview(&p.bands, 1024)?;
+                    let pan = panchromatic(&over, &p.weights);
+                    let (lo, hi) = pan.iter().fold((f32::MAX, f32::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+                    let cut = otsu(&pan, lo, hi);
+                    notes.push(format!("Otsu threshold {cut:.1}"));
+                    cut
+                }
+            };
+            // The largest blob kept, as a square, fits in the overlap.
+            let blob_px = (p.max_area_m2 / (view_m * view_m)).sqrt().ceil() as usize;
+            Box::new(PreprocessMode {
+                bands: p.bands.clone(),
+                weights: p.weights.clone(),
+                darker: p.darker,
+                cut,
+                filter: BlobFilter {
+                    open_radius: p.open_radius,
+                    min_area_m2: p.min_area_m2,
+                    max_area_m2: p.max_area_m2,
+                    pixel_area_m2: view_m * view_m,
+                },
+                overlap: spec.patch.max(blob_px) + 2,
+                model_bands,
+            })
+        }
+    })
+}
+
+/// Metres per pixel of the view, as the model sees it.
+fn view_metres(view: &Raster, spec: &PatchSpec) -> f64 {
+    view.info().gsd_m.map(|g| g.mean()).or(spec.gsd_m).unwrap_or(1.0)
 }
 
 /// Finds objects in one raster. `on_tile(done, total)` is called on this
@@ -340,109 +378,43 @@ pub fn detect_raster(
         }
     }
     let mut notes = Vec::new();
-    let declared = opts.input_gsd_m.map(|g| Gsd { x: g, y: g });
-    let source_gsd = raster.info().gsd_m.or(declared);
-    let view_gsd = match (spec.gsd_m, source_gsd) {
-        (Some(model), Some(src)) if (src.mean() / model - 1.0).abs() > 0.01 => {
-            Some((model, declared.filter(|_| raster.info().gsd_m.is_none())))
-        }
-        (Some(model), None) => {
-            notes.push(format!(
-                "ground sample distance unknown: assumed to be the model's {model} m (state it with --input-gsd to resample)"
-            ));
-            None
-        }
-        _ => None,
-    };
-    let pan_bands = match &opts.source {
-        CandidateSource::Preprocess(p) => {
-            raster.check_bands(&p.bands, "panchromatic conversion")?;
-            p.bands.clone()
-        }
-        CandidateSource::Sliding(_) | CandidateSource::Dense { .. } => Vec::new(),
-    };
+    let model_view = crate::resample::ModelView::of(raster.info(), spec.gsd_m, opts.input_gsd_m);
+    if let crate::resample::ModelView::Unknown { model_m } = model_view {
+        notes.push(format!(
+            "ground sample distance unknown: assumed to be the model's {model_m} m (state it with --input-gsd to resample)"
+        ));
+    }
+    let view = Raster::open(path)?.seen_as(model_view, opts.resampling)?;
+    let mode = mode_for(opts, &spec, &raster, &view, &mut notes)?;
     let mut read_bands = spec.bands.clone();
-    for b in &pan_bands {
+    for b in mode.extra_bands() {
         if !read_bands.contains(b) {
             read_bands.push(*b);
         }
     }
-    let position = |b: &usize| read_bands.iter().position(|r| r == b).expect("read");
-    let mut plan = Plan {
+    let plan = Plan {
         path,
-        view_gsd,
-        resampling: opts.resampling,
-        model_pos: spec.bands.iter().map(position).collect(),
-        pan_pos: pan_bands.iter().map(position).collect(),
-        read_bands: read_bands.clone(),
+        view: ModelViewOf { view: model_view, resampling: opts.resampling },
+        read_bands,
         patch: spec.patch,
         heatmap: spec.heatmap,
         batch: opts.batch.max(1),
-        source: &opts.source,
-        sliding: None,
-        cut: 0.0,
-        filter: BlobFilter { open_radius: 0, min_area_m2: 0.0, max_area_m2: f64::MAX, pixel_area_m2: 1.0 },
-        size: (0, 0),
+        size: view.size(),
     };
-    let view = plan.open_view()?;
-    plan.size = view.size();
     let (w, h) = plan.size;
-    // Metres per pixel of the view, as the model sees it.
-    let view_m = view.info().gsd_m.map(|g| g.mean()).or(spec.gsd_m).unwrap_or(1.0);
-    let overlap = match &opts.source {
-        CandidateSource::Dense { step } => {
-            // Tiles and overlaps on multiples of the trunk's stride keep every
-            // tile's lattice on one global lattice.
-            let stride = spec.dense_stride.ok_or_else(|| Error::Classifier {
-                path: path.to_owned(),
-                reason: "this model cannot score densely; use --mode sliding".into(),
-            })?;
-            if stride % step != 0 {
-                return Err(Error::Grid(format!("dense step {step} must divide the model's stride {stride}")));
-            }
-            spec.patch.div_ceil(stride) * stride
-        }
-        CandidateSource::Sliding(s) => {
-            plan.sliding = Some(SlidingGrid::new(w, h, s.size, s.stride, s.edge));
-            s.size
-        }
-        CandidateSource::Preprocess(p) => {
-            plan.cut = match p.threshold {
-                Threshold::Fixed(v) => v,
-                Threshold::Method(_) => {
-                    let over = view.read_overview(&pan_bands, 1024)?;
-                    let pan = panchromatic(&over, &p.weights);
-                    let (lo, hi) = pan.iter().fold((f32::MAX, f32::MIN), |(a, b), &v| (a.min(v), b.max(v)));
-                    let cut = otsu(&pan, lo, hi);
-                    notes.push(format!("Otsu threshold {cut:.1}"));
-                    cut
-                }
-            };
-            plan.filter = BlobFilter {
-                open_radius: p.open_radius,
-                min_area_m2: p.min_area_m2,
-                max_area_m2: p.max_area_m2,
-                pixel_area_m2: view_m * view_m,
-            };
-            // The largest blob kept, as a square, fits in the overlap.
-            let blob_px = (p.max_area_m2 / (view_m * view_m)).sqrt().ceil() as usize;
-            spec.patch.max(blob_px) + 2
-        }
-    };
-    let tile = match &opts.source {
-        CandidateSource::Dense { .. } => opts.tile.div_ceil(overlap.max(1)) * overlap.max(1),
-        _ => opts.tile,
-    };
-    let grid = Grid::new(w, h, tile, overlap)?;
+    let view_m = view_metres(&view, &spec);
+    let grid = Grid::new(w, h, mode.tile_side(opts.tile), mode.overlap())?;
     let total_tiles = grid.len();
 
     let mut stats = Stats { tiles: total_tiles, ..Stats::default() };
     let mut found = Vec::new();
     let cancel = AtomicBool::new(false);
     let mut failure: Option<Error> = None;
+    let classifier_failed = |error: ClassifyError| Error::Classifier { path: path.to_owned(), error };
     std::thread::scope(|s| {
         let (tx, rx) = sync_channel::<Msg>(4);
         let plan = &plan;
+        let mode = &*mode;
         let cancel = &cancel;
         let grid = &grid;
         s.spawn(move || {
@@ -453,7 +425,7 @@ pub fn detect_raster(
                         return;
                     }
                     let result = match view {
-                        Ok(v) => plan.tile(v, &tile, &tx),
+                        Ok(v) => read_tile(plan, mode, v, &tile, &tx),
                         Err(e) => Err(Error::NotRaster { path: plan.path.to_owned(), reason: e.to_string() }),
                     };
                     if let Err(e) = result {
@@ -482,29 +454,25 @@ pub fn detect_raster(
                     queue.batch.data.extend(values);
                     queue
                         .run(classifier, false, opts.score_threshold, &mut stats, &mut found)
-                        .map_err(|reason| Error::Classifier { path: path.to_owned(), reason })
+                        .map_err(classifier_failed)
                 }
                 Msg::Tile(tile) => {
-                    let step = match opts.source {
-                        CandidateSource::Dense { step } => step,
-                        _ => 1,
-                    };
                     let t = Instant::now();
                     // A heatmap network locates centres, not extents: its
                     // detections span the suppression distance, the closest
                     // two objects may be.
                     let half = if spec.heatmap { opts.suppression_m / view_m / 2.0 } else { spec.patch as f64 / 2.0 };
                     classifier
-                        .dense_scores(&tile.values, tile.height, tile.width, step)
-                        .map_err(|reason| Error::Classifier { path: path.to_owned(), reason })
+                        .dense_scores(&tile.values, tile.height, tile.width, tile.step)
+                        .map_err(classifier_failed)
                         .map(|scored| {
-                            crate::memory::release_free_memory_over(HEAP_BUDGET);
                             stats.seconds.inference += t.elapsed().as_secs_f64();
                             // A heatmap network scores every pixel, and reports peaks.
                             stats.classified += if spec.heatmap { tile.height * tile.width } else { scored.len() };
-                            for (x, y, score) in scored {
+                            for p in scored {
+                                let (x, y) = (p.at.x, p.at.y);
                                 let centre = PixelPoint { x: tile.origin.0 + x, y: tile.origin.1 + y };
-                                if score >= opts.score_threshold
+                                if p.score >= opts.score_threshold
                                     && tile.core.contains_point(centre)
                                     && tile.valid_at(x, y)
                                 {
@@ -514,7 +482,7 @@ pub fn detect_raster(
                                         x1: (centre.x + half).min(w as f64),
                                         y1: (centre.y + half).min(h as f64),
                                     };
-                                    found.push(Detection { centre, footprint, score });
+                                    found.push(Detection { centre, footprint, score: p.score });
                                 }
                             }
                         })
@@ -536,8 +504,8 @@ pub fn detect_raster(
             }
         }
         if failure.is_none() {
-            if let Err(reason) = queue.run(classifier, true, opts.score_threshold, &mut stats, &mut found) {
-                failure = Some(Error::Classifier { path: path.to_owned(), reason });
+            if let Err(error) = queue.run(classifier, true, opts.score_threshold, &mut stats, &mut found) {
+                failure = Some(classifier_failed(error));
             }
         }
         if failure.is_none() && valid_pixels == 0 {
@@ -554,14 +522,26 @@ pub fn detect_raster(
     let t = Instant::now();
     stats.above_threshold = found.len();
     let merged = suppress(found, opts.suppression_m / view_m);
-    let detections = match view_gsd {
-        None => merged,
-        Some(_) => to_source_pixels(&view, &raster, merged),
-    };
+    let detections = if model_view.is_resampled() { to_source_pixels(&view, &raster, merged) } else { merged };
     stats.detections = detections.len();
     stats.seconds.merge = t.elapsed().as_secs_f64();
     stats.seconds.total = start.elapsed().as_secs_f64();
     Ok(RasterDetections { info: raster.info().clone(), detections, stats, notes })
+}
+
+/// Reads one tile of the view and hands it to the mode; reports the
+/// seconds spent reading and cutting.
+fn read_tile(plan: &Plan, mode: &dyn CandidateMode, view: &Raster, tile: &Tile, tx: &SyncSender<Msg>) -> Result<()> {
+    let t0 = Instant::now();
+    let data = view.read_window::<f32>(tile.window, &plan.read_bands)?;
+    let read = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    let valid = data.valid_count();
+    if let Some(waited) = mode.send(plan, &data, tile, tx) {
+        let candidates = t1.elapsed().as_secs_f64() - waited;
+        let _ = tx.send(Msg::TileDone { read, candidates, valid });
+    }
+    Ok(())
 }
 
 /// Patches waiting for the classifier, run in batches of `size`.
@@ -581,7 +561,7 @@ impl Queue {
         threshold: f32,
         stats: &mut Stats,
         found: &mut Vec<Detection>,
-    ) -> Result<(), String> {
+    ) -> Result<(), ClassifyError> {
         while self.pending.len() >= self.size || (all && !self.pending.is_empty()) {
             let n = self.pending.len().min(self.size);
             let rest_values = self.batch.data.split_off(n * self.batch.patch_len());

@@ -1,7 +1,7 @@
 //! Errors of the GDAL side, each carrying what a user needs to find the
 //! problem (the file, the window, the band) and, where there is one, the fix.
 
-use crate::coords::PixelWindow;
+use detection::coords::PixelWindow;
 use std::path::PathBuf;
 
 /// Everything that can go wrong reading and describing rasters.
@@ -86,12 +86,12 @@ pub enum Error {
         reason: String,
     },
     /// The classifier failed on a batch.
-    #[error("{path}: the classifier failed: {reason}")]
+    #[error("{path}: the classifier failed: {error}")]
     Classifier {
         /// The raster being processed.
         path: PathBuf,
         /// What the classifier said.
-        reason: String,
+        error: detection::classify::ClassifyError,
     },
     /// An output file could not be written or read back.
     #[error("{path}: {reason}")]

@@ -3,10 +3,10 @@
 //! Every file is written to a temporary name and renamed, so an interrupted
 //! run never leaves half a file.
 
-use crate::coords::{PixelBox, PixelPoint};
 use crate::detect::RasterDetections;
 use crate::error::{Error, Result};
 use crate::georef::Georef;
+use detection::coords::{PixelBox, PixelPoint};
 use gdal::spatial_ref::SpatialRef;
 use gdal::vector::{Geometry, LayerAccess, LayerOptions, OGRFieldType, OGRwkbGeometryType};
 use gdal::DriverManager;
@@ -168,12 +168,28 @@ pub fn read_geojson(path: &Path) -> Result<FeatureSet> {
             .pointer("/geometry/coordinates/0")
             .and_then(Value::as_array)
             .ok_or_else(|| bad("a feature without a polygon".into()))?;
+        let number = |v: &Value, what: &str| {
+            v.as_f64().ok_or_else(|| bad(format!("a feature without a numeric {what}; delete it to redo that input")))
+        };
+        let text = |v: &Value, what: &str| {
+            v.as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| bad(format!("a feature without a {what}; delete it to redo that input")))
+        };
+        let ring = ring
+            .iter()
+            .map(|c| Ok([number(&c[0], "coordinate")?, number(&c[1], "coordinate")?]))
+            .collect::<Result<Vec<_>>>()?;
+        let mut bbox = [0.0; 4];
+        for (i, v) in bbox.iter_mut().enumerate() {
+            *v = number(&p["bbox"][i], "bbox")?;
+        }
         features.push(OutFeature {
-            ring: ring.iter().map(|c| [c[0].as_f64().unwrap_or(f64::NAN), c[1].as_f64().unwrap_or(f64::NAN)]).collect(),
-            score: p["score"].as_f64().unwrap_or(f64::NAN),
-            class: p["class"].as_str().unwrap_or_default().to_owned(),
-            source: p["source"].as_str().unwrap_or_default().to_owned(),
-            bbox: [0, 1, 2, 3].map(|i| p["bbox"][i].as_f64().unwrap_or(f64::NAN)),
+            ring,
+            score: number(&p["score"], "score")?,
+            class: text(&p["class"], "class")?,
+            source: text(&p["source"], "source")?,
+            bbox,
         });
     }
     Ok(FeatureSet { crs, features })

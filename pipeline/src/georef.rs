@@ -1,7 +1,7 @@
 //! Pixel <-> map <-> WGS84: the one place where coordinates change frame.
 
-use crate::coords::{LonLat, MapPoint, PixelPoint, PixelWindow};
 use crate::error::{Error, Result};
+use detection::coords::{LonLat, MapPoint, PixelPoint, PixelWindow};
 use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform, SpatialRef};
 use std::path::{Path, PathBuf};
 

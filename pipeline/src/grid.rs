@@ -2,8 +2,8 @@
 //! exactly one core), each read with an overlap margin so that objects cut by
 //! a core's edge are seen whole by the tile that owns their centre.
 
-use crate::coords::{PixelPoint, PixelWindow};
 use crate::error::{Error, Result};
+use detection::coords::{PixelPoint, PixelWindow};
 
 /// Square tiles of `tile` pixels over a `width` x `height` raster, each read
 /// with `overlap` extra pixels on every side (clipped at the raster's edge).

@@ -3,9 +3,9 @@
 //! coordinates. Georeferenced labels pair with rasters by location: one file
 //! for a whole area or one per image, whatever their names.
 
-use crate::coords::{LonLat, MapPoint, PixelBox, PixelPoint};
 use crate::error::{Error, Result};
 use crate::raster::Raster;
+use detection::coords::{LonLat, MapPoint, PixelBox, PixelPoint};
 use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform, SpatialRef};
 use gdal::vector::LayerAccess;
 use geo::{BoundingRect, Centroid};
@@ -46,14 +46,7 @@ pub struct LabelFile {
     lonlat: Vec<LonLat>,
 }
 
-/// A label in a raster's pixel grid.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PixelLabel {
-    /// Centre.
-    pub centre: PixelPoint,
-    /// Extent, for boxes and polygons.
-    pub bbox: Option<PixelBox>,
-}
+pub use detection::objects::PixelLabel;
 
 fn bad(path: &Path, reason: impl Into<String>) -> Error {
     Error::Labels { path: path.to_owned(), reason: reason.into() }
@@ -258,6 +251,11 @@ pub fn labels_in_raster(files: &[LabelFile], raster: &Raster) -> Result<Vec<Pixe
         }
     }
     Ok(out)
+}
+
+/// Every label file named by `inputs` (see [`find_label_files`]), read.
+pub fn read_label_files(inputs: &[PathBuf]) -> Result<Vec<LabelFile>> {
+    find_label_files(inputs)?.iter().map(|p| read_labels(p)).collect()
 }
 
 /// Label files named by `inputs`: files, or folders searched (not

@@ -2,8 +2,8 @@
 //! to the model's patch size when the window is another size, with zeros
 //! wherever the square leaves the data that was read.
 
-use crate::coords::{PixelPoint, PixelWindow};
 use crate::raster::WindowData;
+use detection::coords::{PixelPoint, PixelWindow};
 
 /// The `size`-pixel square centred on `centre`, moved inside the raster
 /// when it would stick out and the raster is large enough.

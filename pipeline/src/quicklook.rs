@@ -3,8 +3,8 @@
 
 use crate::error::{Error, Result};
 use crate::export::write_atomic;
-use crate::merge::Detection;
 use crate::raster::Raster;
+use detection::objects::Detection;
 use image::{Rgb, RgbImage};
 use imageproc::drawing::draw_hollow_rect_mut;
 use imageproc::rect::Rect;

@@ -2,9 +2,9 @@
 //! bands with a nodata mask. A [`Raster`] holds a GDAL dataset, which may move
 //! between threads but not be shared: open one per worker.
 
-use crate::coords::{PixelPoint, PixelWindow};
 use crate::error::{Error, Result};
 use crate::georef::{GeoTransform, Georef};
+use detection::coords::{PixelPoint, PixelWindow};
 use gdal::raster::{GdalType, RasterBand};
 use gdal::spatial_ref::SpatialRef;
 use gdal::{Dataset, DatasetOptions, GdalOpenFlags};

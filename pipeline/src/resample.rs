@@ -9,28 +9,68 @@ use gdal::{Dataset, DatasetOptions, GdalOpenFlags};
 use std::fmt::Write as _;
 use std::path::Path;
 
-/// How source pixels combine into an output pixel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Resampling {
-    /// Area average: right for shrinking (0.1 m -> 0.6 m), no aliasing.
-    #[default]
-    Average,
-    /// Bilinear interpolation: right for enlarging.
-    Bilinear,
-    /// Cubic convolution.
-    Cubic,
-    /// Nearest neighbour: keeps original values (labels, classes).
-    Nearest,
+pub use detection::options::Resampling;
+
+/// GDAL's name of a resampling method.
+fn gdal_name(how: Resampling) -> &'static str {
+    match how {
+        Resampling::Average => "average",
+        Resampling::Bilinear => "bilinear",
+        Resampling::Cubic => "cubic",
+        Resampling::Nearest => "nearest",
+    }
 }
 
-impl Resampling {
-    fn gdal_name(self) -> &'static str {
-        match self {
-            Resampling::Average => "average",
-            Resampling::Bilinear => "bilinear",
-            Resampling::Cubic => "cubic",
-            Resampling::Nearest => "nearest",
+/// How a raster is seen at a model's ground sample distance: the rule
+/// training and detection share, so both see imagery alike.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ModelView {
+    /// As it is: its ground sample distance is the model's (within 1%), or
+    /// the model states none.
+    Native,
+    /// Resampled to `target_m` metres per pixel; `declared` is the ground
+    /// sample distance the user stated for a raster that states none.
+    Resampled {
+        /// The model's ground sample distance, metres.
+        target_m: f64,
+        /// The user's statement, for rasters without one of their own.
+        declared: Option<Gsd>,
+    },
+    /// The raster states no ground sample distance and the user none: it is
+    /// assumed to be the model's.
+    Unknown {
+        /// The model's ground sample distance, metres.
+        model_m: f64,
+    },
+}
+
+impl ModelView {
+    /// How `info`'s raster is to be seen by a model trained at `model_m`
+    /// metres per pixel, `input_gsd_m` standing for a missing ground sample
+    /// distance.
+    pub fn of(info: &crate::raster::RasterInfo, model_m: Option<f64>, input_gsd_m: Option<f64>) -> ModelView {
+        let declared = input_gsd_m.map(|g| Gsd { x: g, y: g });
+        match (model_m, info.gsd_m.or(declared)) {
+            (Some(model), Some(src)) if (src.mean() / model - 1.0).abs() > 0.01 => {
+                ModelView::Resampled { target_m: model, declared: declared.filter(|_| info.gsd_m.is_none()) }
+            }
+            (Some(model_m), None) => ModelView::Unknown { model_m },
+            _ => ModelView::Native,
+        }
+    }
+
+    /// Whether the model sees other pixels than the raster's own.
+    pub fn is_resampled(&self) -> bool {
+        matches!(self, ModelView::Resampled { .. })
+    }
+}
+
+impl Raster {
+    /// This raster as `view` says a model sees it.
+    pub fn seen_as(self, view: ModelView, how: Resampling) -> Result<Raster> {
+        match view {
+            ModelView::Resampled { target_m, declared } => self.resampled(target_m, declared, how),
+            ModelView::Native | ModelView::Unknown { .. } => Ok(self),
         }
     }
 }
@@ -102,7 +142,7 @@ fn vrt_xml(src: &Raster, out_w: usize, out_h: usize, how: Resampling) -> Result<
         if let Some(nd) = b.nodata {
             writeln!(x, "    <NoDataValue>{nd}</NoDataValue>")?;
         }
-        writeln!(x, r#"    <ComplexSource resampling="{}">"#, how.gdal_name())?;
+        writeln!(x, r#"    <ComplexSource resampling="{}">"#, gdal_name(how))?;
         writeln!(x, r#"      <SourceFilename relativeToVRT="0">{source_name}</SourceFilename>"#)?;
         writeln!(x, "      <SourceBand>{}</SourceBand>", b.index)?;
         writeln!(x, r#"      <SrcRect xOff="0" yOff="0" xSize="{w}" ySize="{h}"/>"#)?;

@@ -3,8 +3,8 @@
 //! tile) with the shrubs' true positions. They are the project's own
 //! redistributable test imagery, and the scale benchmarks' input.
 
-use crate::coords::PixelWindow;
 use crate::error::{Error, Result};
+use detection::coords::PixelWindow;
 use gdal::raster::{Buffer, RasterCreationOptions};
 use gdal::spatial_ref::SpatialRef;
 use gdal::DriverManager;

@@ -2,11 +2,11 @@
 //! exactly, with a stand-in classifier: the darker a patch's centre, the
 //! higher its score.
 
+use detection::classify::{PatchBatch, PatchClassifier, PatchSpec};
+use detection::objects::Detection;
 use pipeline::candidates::sliding::EdgePolicy;
 use pipeline::candidates::threshold::{Threshold, ThresholdMethod};
-use pipeline::classify::{PatchBatch, PatchClassifier, PatchSpec};
 use pipeline::detect::{detect_raster, CandidateSource, DetectOptions, Preprocess, Sliding};
-use pipeline::merge::Detection;
 use pipeline::synthetic::{shrubs, SceneSpec, Shrub};
 use pipeline::Resampling;
 use std::path::{Path, PathBuf};
@@ -38,7 +38,7 @@ impl PatchClassifier for DarkCentre {
     fn spec(&self) -> &PatchSpec {
         &self.spec
     }
-    fn scores(&mut self, batch: &PatchBatch) -> Result<Vec<f32>, String> {
+    fn scores(&mut self, batch: &PatchBatch) -> Result<Vec<f32>, detection::ClassifyError> {
         let p = batch.patch;
         Ok((0..batch.len)
             .map(|i| {

@@ -2,9 +2,10 @@
 //! in bounded time and memory, and come out as valid GeoJSON, GeoPackage and
 //! Shapefile with every feature.
 
+use detection::objects::Detection;
+use detection::suppress::suppress;
 use pipeline::detect::{RasterDetections, Stats};
 use pipeline::export::{features, geojson, read_geojson, write_atomic, write_ogr, OgrFormat, OutputCrs};
-use pipeline::merge::{suppress, Detection};
 use pipeline::{PixelBox, PixelPoint, Raster};
 use std::path::Path;
 use std::process::Command;

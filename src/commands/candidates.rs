@@ -3,9 +3,9 @@
 
 use crate::cli::CandidatesArgs;
 use crate::commands::Status;
-use crate::config::{Config, Mode};
 use anyhow::Result;
-use pipeline::classify::{PatchBatch, PatchClassifier, PatchSpec};
+use detection::classify::{ClassifyError, PatchBatch, PatchClassifier, PatchSpec};
+use detection::formats::detect_config::{Config, Mode};
 use pipeline::detect::detect_raster;
 use pipeline::export::{self, FeatureSet, OutputCrs};
 
@@ -16,7 +16,7 @@ impl PatchClassifier for Everything {
     fn spec(&self) -> &PatchSpec {
         &self.0
     }
-    fn scores(&mut self, batch: &PatchBatch) -> Result<Vec<f32>, String> {
+    fn scores(&mut self, batch: &PatchBatch) -> Result<Vec<f32>, ClassifyError> {
         Ok(vec![1.0; batch.len])
     }
     fn describe(&self) -> String {
@@ -30,7 +30,7 @@ pub fn run(args: &CandidatesArgs) -> Result<Status> {
         Some(p) => Config::load(p)?,
         None => Config::default(),
     };
-    config.mode = Some(args.mode.or(config.mode).unwrap_or(Mode::Candidates));
+    config.mode = Some(args.mode.map(Mode::from).or(config.mode).unwrap_or(Mode::Candidates));
     if config.mode == Some(Mode::Dense) {
         anyhow::bail!("dense mode scores windows with a model; use --mode sliding to see the windows");
     }

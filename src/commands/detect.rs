@@ -3,31 +3,19 @@
 //! --force); detections.geojson merges them from those files, so it comes
 //! out the same whether a run was interrupted and resumed or not.
 
-use crate::classifier::{default_model, TchClassifier};
 use crate::cli::{CrsArg, DetectArgs, OgrFormatArg};
 use crate::commands::Status;
-use crate::config::Config;
 use anyhow::{bail, Context, Result};
+use detection::classify::PatchClassifier;
+use detection::formats::detect_config::Config;
+use detection::formats::run::{InputRecord, InputStatus, RunFile, RunModel, Totals, RUN_VERSION};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use pipeline::detect::{detect_raster, Stats};
-use pipeline::export::{self, FeatureCrs, FeatureSet, OgrFormat, OutputCrs};
-use serde_json::{json, Value};
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use models::{default_model, TchClassifier};
+use pipeline::detect::detect_raster;
+use pipeline::export::{self, FeatureCrs, OgrFormat, OutputCrs};
+use rsdetect::outputs::{fnv1a, merge_outputs, output_names, remove_stale_temporaries, write_run, MERGED};
+use std::path::PathBuf;
 use std::time::Instant;
-
-/// The merged file's name; inputs with this stem get a suffix.
-const MERGED: &str = "detections";
-
-/// What happened to one input, for run.json.
-struct Record {
-    path: PathBuf,
-    name: String,
-    status: &'static str,
-    error: Option<String>,
-    stats: Option<Stats>,
-    notes: Vec<String>,
-}
 
 /// Runs detection over every input.
 pub fn run(args: &DetectArgs) -> Result<Status> {
@@ -36,8 +24,8 @@ pub fn run(args: &DetectArgs) -> Result<Status> {
         Some(p) => Config::load(p)?,
         None => Config::default(),
     };
-    if args.mode.is_some() {
-        config.mode = args.mode;
+    if let Some(mode) = args.mode {
+        config.mode = Some(mode.into());
     }
     if args.score_threshold.is_some() {
         config.score_threshold = args.score_threshold;
@@ -50,7 +38,7 @@ pub fn run(args: &DetectArgs) -> Result<Status> {
     if let Some(on) = config.tta {
         classifier.set_tta(on);
     }
-    let mut opts = config.resolve(pipeline::classify::PatchClassifier::spec(&classifier))?;
+    let mut opts = config.resolve(classifier.spec())?;
     opts.input_gsd_m = args.input_gsd;
     let class = classifier.meta().classes[classifier.meta().positive].clone();
     std::fs::create_dir_all(&args.out)
@@ -77,19 +65,19 @@ pub fn run(args: &DetectArgs) -> Result<Status> {
         }
         pipeline::interrupt::request();
     });
-    let (mut paths, missing) = crate::commands::select_rasters(&args.inputs, args.list.as_deref())?;
+    let (mut paths, missing) = rsdetect::outputs::select_rasters(&args.inputs, args.list.as_deref())?;
     if let Some(sh) = args.shard {
         paths.retain(|p| fnv1a(&p.to_string_lossy()) % sh.n == sh.k);
     }
-    let mut records: Vec<Record> = missing
+    let mut records: Vec<InputRecord> = missing
         .iter()
-        .map(|e| Record {
+        .map(|e| InputRecord {
             path: PathBuf::new(),
-            name: String::new(),
-            status: "failed",
+            output: None,
+            status: InputStatus::Failed,
             error: Some(e.to_string()),
-            stats: None,
             notes: vec![],
+            stats: None,
         })
         .collect();
     for e in &missing {
@@ -109,10 +97,16 @@ pub fn run(args: &DetectArgs) -> Result<Status> {
             break;
         }
         let geojson = args.out.join(format!("{name}.geojson"));
-        let mut record =
-            Record { path: path.clone(), name: name.clone(), status: "done", error: None, stats: None, notes: vec![] };
+        let mut record = InputRecord {
+            path: path.clone(),
+            output: Some(format!("{name}.geojson")),
+            status: InputStatus::Done,
+            error: None,
+            notes: vec![],
+            stats: None,
+        };
         if geojson.exists() && !args.force {
-            record.status = "skipped";
+            record.status = InputStatus::Skipped;
             record.notes.push("output exists (use --force to redo it)".into());
             tracing::info!("{}: skipped, {} exists", path.display(), geojson.display());
             records.push(record);
@@ -172,7 +166,7 @@ pub fn run(args: &DetectArgs) -> Result<Status> {
             }
             Err(e) => {
                 bars.suspend(|| eprintln!("error: {e:#}"));
-                record.status = "failed";
+                record.status = InputStatus::Failed;
                 record.error = Some(format!("{e:#}"));
             }
         }
@@ -183,32 +177,32 @@ pub fn run(args: &DetectArgs) -> Result<Status> {
 
     let outputs: Vec<(PathBuf, PathBuf)> = records
         .iter()
-        .filter(|r| r.status != "failed")
-        .map(|r| (r.path.clone(), args.out.join(format!("{}.geojson", r.name))))
+        .filter(|r| r.status != InputStatus::Failed)
+        .filter_map(|r| Some((r.path.clone(), args.out.join(r.output.as_ref()?))))
         .collect();
     let merged = merge_outputs(outputs)?;
     export::write_atomic(&args.out.join(format!("{MERGED}.geojson")), export::geojson(&merged).as_bytes())?;
     for f in &formats {
         export::write_ogr(&args.out.join(format!("{MERGED}.{}", f.extension())), *f, &merged)?;
     }
-    let failed = records.iter().filter(|r| r.status == "failed").count();
+    let failed = records.iter().filter(|r| r.status == InputStatus::Failed).count();
     let interrupted = pipeline::interrupt::requested();
-    let run = json!({
-        "rsdetect": env!("CARGO_PKG_VERSION"),
-        "model": {"path": model_path, "describe": pipeline::classify::PatchClassifier::describe(&classifier), "meta": classifier.meta()},
-        "device": classifier.device(),
-        "config": opts,
-        "crs": format!("{:?}", args.crs).to_lowercase(),
-        "shard": args.shard.map(|sh| format!("{}/{}", sh.k, sh.n)),
-        "inputs": records.iter().map(|r| json!({
-            "path": r.path, "output": if r.name.is_empty() { None } else { Some(format!("{}.geojson", r.name)) },
-            "status": r.status, "error": r.error, "notes": r.notes, "stats": r.stats,
-        })).collect::<Vec<_>>(),
-        "totals": {"inputs": records.len(), "failed": failed, "detections": merged.features.len()},
-        "interrupted": interrupted.then(|| format!("after {} of {} rasters", records.len(), paths.len() + missing.len())),
-        "seconds": start.elapsed().as_secs_f64(),
-    });
-    export::write_atomic(&args.out.join("run.json"), serde_json::to_string_pretty(&run)?.as_bytes())?;
+    let run = RunFile {
+        version: RUN_VERSION,
+        rsdetect: env!("CARGO_PKG_VERSION").into(),
+        model: Some(RunModel { path: model_path, describe: classifier.describe(), meta: classifier.meta().clone() }),
+        device: Some(classifier.device()),
+        config: Some(opts),
+        crs: Some(format!("{:?}", args.crs).to_lowercase()),
+        shard: args.shard.map(|sh| format!("{}/{}", sh.k, sh.n)),
+        merged_from: None,
+        totals: Totals { inputs: records.len(), failed, detections: merged.features.len() },
+        interrupted: interrupted.then(|| format!("after {} of {} rasters", records.len(), paths.len() + missing.len())),
+        seconds: Some(start.elapsed().as_secs_f64()),
+        inputs: records,
+    };
+    write_run(&args.out, &run)?;
+    let records = &run.inputs;
     eprintln!(
         "{} raster(s), {} failed, {} detections -> {}",
         records.len(),
@@ -219,7 +213,7 @@ pub fn run(args: &DetectArgs) -> Result<Status> {
     if interrupted {
         eprintln!(
             "interrupted: {} of {} rasters finished; rerun the same command to resume (finished rasters are skipped)",
-            records.iter().filter(|r| r.status != "failed").count(),
+            records.iter().filter(|r| r.status != InputStatus::Failed).count(),
             paths.len()
         );
         return Ok(Status::Interrupted);
@@ -231,117 +225,4 @@ pub fn run(args: &DetectArgs) -> Result<Status> {
     } else {
         Status::Ok
     })
-}
-
-/// The features of every input's output file, inputs ordered by path (so
-/// one run and merged shards write the same file), read back from those
-/// files. Inputs in another CRS than the first are left out (with a
-/// warning): one file holds one CRS.
-pub fn merge_outputs(mut outputs: Vec<(PathBuf, PathBuf)>) -> Result<FeatureSet> {
-    outputs.sort();
-    let mut merged: Option<FeatureSet> = None;
-    for (path, file) in &outputs {
-        let set = export::read_geojson(file)?;
-        match &mut merged {
-            None => merged = Some(set),
-            Some(m) if m.crs == set.crs => m.features.extend(set.features),
-            Some(_) => tracing::warn!(
-                "{}: left out of {MERGED}.geojson, which is in another CRS; see {}",
-                path.display(),
-                file.display()
-            ),
-        }
-    }
-    Ok(merged.unwrap_or(FeatureSet { crs: FeatureCrs::Wgs84, features: vec![] }))
-}
-
-/// The rasters detect processed and the GeoJSON file holding each one's
-/// detections: from run.json in an output folder, or a file's `source`s.
-pub fn outputs_of(detections: &Path) -> Result<Vec<(PathBuf, PathBuf)>> {
-    if detections.is_dir() {
-        let run = detections.join("run.json");
-        let v: Value = serde_json::from_str(
-            &std::fs::read_to_string(&run)
-                .with_context(|| format!("{}: not a detect output folder (no run.json)", detections.display()))?,
-        )?;
-        let mut out = Vec::new();
-        for input in v["inputs"].as_array().context("run.json lists no inputs")? {
-            if let (Some(path), Some(file), Some(status)) =
-                (input["path"].as_str(), input["output"].as_str(), input["status"].as_str())
-            {
-                if status != "failed" {
-                    out.push((PathBuf::from(path), detections.join(file)));
-                }
-            }
-        }
-        Ok(out)
-    } else {
-        let set = pipeline::export::read_geojson(detections)?;
-        let mut seen: Vec<PathBuf> = set.features.iter().map(|f| PathBuf::from(&f.source)).collect();
-        seen.sort();
-        seen.dedup();
-        Ok(seen.into_iter().map(|p| (p, detections.to_owned())).collect())
-    }
-}
-
-/// Removes the hidden temporary files (`.NAME.PID.tmp`) a killed run left
-/// in `dir`, unless their process still runs.
-fn remove_stale_temporaries(dir: &Path) {
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(rest) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) else { continue };
-        let Some(pid) = rest.rsplit('.').next().and_then(|p| p.parse::<u32>().ok()) else { continue };
-        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
-            let p = entry.path();
-            let _ = if p.is_dir() { std::fs::remove_dir_all(&p) } else { std::fs::remove_file(&p) };
-            tracing::info!("removed {}, left by an interrupted run", p.display());
-        }
-    }
-}
-
-/// FNV-1a: stable across runs and platforms, unlike std's hasher.
-fn fnv1a(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
-}
-
-/// One output name per input: its file stem, made unique with a short hash
-/// of the path when two inputs share a stem (or a stem is taken).
-pub fn output_names(paths: &[PathBuf]) -> Vec<String> {
-    let stem = |p: &PathBuf| p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "raster".into());
-    let mut count: HashMap<String, usize> = HashMap::new();
-    for p in paths {
-        *count.entry(stem(p)).or_default() += 1;
-    }
-    paths
-        .iter()
-        .map(|p| {
-            let s = stem(p);
-            if count[&s] > 1 || s == MERGED || s == "run" {
-                // FNV-1a: stable across runs and platforms, unlike std's hasher.
-                let h = p
-                    .to_string_lossy()
-                    .bytes()
-                    .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3));
-                format!("{s}-{:08x}", h as u32)
-            } else {
-                s
-            }
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shared_stems_are_made_unique() {
-        let paths: Vec<PathBuf> =
-            ["a/x.tif", "b/x.tif", "c/y.tif", "d/detections.tif"].iter().map(PathBuf::from).collect();
-        let names = output_names(&paths);
-        assert_eq!(names[2], "y");
-        assert!(names[0].starts_with("x-") && names[1].starts_with("x-") && names[0] != names[1]);
-        assert!(names[3].starts_with("detections-"));
-        assert_eq!(output_names(&paths), names);
-    }
 }

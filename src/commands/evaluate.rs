@@ -4,17 +4,20 @@
 use crate::cli::EvaluateArgs;
 use crate::commands::Status;
 use anyhow::{bail, Context, Result};
-use pipeline::evaluate::{average_precision, match_counts, sweep, sweep_thresholds, Counts, ScoredBox, Truth};
-use pipeline::labels::{find_label_files, labels_in_raster, read_labels, LabelFile};
-use pipeline::PixelBox;
-use serde_json::json;
+use detection::evaluate::{
+    add_curves, average_precision, best_f1, match_counts, sweep, sweep_thresholds, Counts, ScoredBox,
+};
+use detection::formats::report::{BestPoint, EvalReport, InputCounts, SweepPoint, REPORT_VERSION};
+use detection::objects::PixelLabel;
+use detection::PixelBox;
+use pipeline::labels::{labels_in_raster, LabelFile};
 use std::path::{Path, PathBuf};
 
 /// Detections of one raster, and the labels inside it.
 struct Scene {
     path: PathBuf,
     dets: Vec<ScoredBox>,
-    truth: Vec<Truth>,
+    truth: Vec<PixelLabel>,
     pixel_m: f64,
 }
 
@@ -33,17 +36,15 @@ fn load(path: &Path, file: &Path, labels: &[LabelFile]) -> Result<Scene> {
             ScoredBox { centre: bbox.centre(), bbox, score: f.score }
         })
         .collect();
-    let truth =
-        labels_in_raster(labels, &raster)?.into_iter().map(|l| Truth { centre: l.centre, bbox: l.bbox }).collect();
+    let truth = labels_in_raster(labels, &raster)?;
     let pixel_m = raster.info().gsd_m.map(|g| g.mean()).unwrap_or(1.0);
     Ok(Scene { path: path.to_owned(), dets, truth, pixel_m })
 }
 
 /// Scores detections against labels.
 pub fn run(args: &EvaluateArgs) -> Result<Status> {
-    let labels: Vec<LabelFile> =
-        find_label_files(&args.labels)?.iter().map(|p| read_labels(p)).collect::<Result<_, _>>()?;
-    let inputs = crate::commands::detect::outputs_of(&args.detections)?;
+    let labels = pipeline::labels::read_label_files(&args.labels)?;
+    let inputs = rsdetect::outputs::outputs_of(&args.detections)?;
     if inputs.is_empty() {
         bail!("{}: no detections to evaluate", args.detections.display());
     }
@@ -78,14 +79,18 @@ pub fn run(args: &EvaluateArgs) -> Result<Status> {
         .and_then(|(_, f)| pipeline::export::read_geojson(f).ok())
         .and_then(|s| s.features.first().map(|f| f.class.clone()))
         .unwrap_or_else(|| "object".into());
-    let mut report = json!({
-        "match": args.rule.to_string(),
-        "score_threshold": args.score_threshold,
-        "overall": overall,
-        "per_class": {class.clone(): overall},
-        "per_input": per_input.iter().map(|(p, c)| json!({"path": p, "tp": c.tp, "fp": c.fp, "fn": c.fn_, "precision": c.precision, "recall": c.recall, "f1": c.f1})).collect::<Vec<_>>(),
-        "failed_inputs": failed,
-    });
+    let mut report = EvalReport {
+        version: REPORT_VERSION,
+        rule: args.rule.to_string(),
+        score_threshold: args.score_threshold,
+        overall,
+        per_class: [(class.clone(), overall)].into(),
+        per_input: per_input.iter().map(|(p, c)| InputCounts { path: p.clone(), counts: *c }).collect(),
+        failed_inputs: failed,
+        sweep: None,
+        best: None,
+        average_precision: None,
+    };
     println!("{:<48} {:>6} {:>6} {:>6} {:>9} {:>7} {:>7}", "input", "tp", "fp", "fn", "precision", "recall", "f1");
     for (p, c) in &per_input {
         let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -108,26 +113,24 @@ pub fn run(args: &EvaluateArgs) -> Result<Status> {
         let thresholds = sweep_thresholds();
         let mut curve = vec![Counts::default(); thresholds.len()];
         for s in &scenes {
-            for (k, c) in sweep(&s.dets, &s.truth, args.rule, s.pixel_m, &thresholds).iter().enumerate() {
-                curve[k] = curve[k].add(c);
-            }
+            add_curves(&mut curve, &sweep(&s.dets, &s.truth, args.rule, s.pixel_m, &thresholds));
         }
-        let (best_k, best) = curve.iter().enumerate().max_by(|a, b| a.1.f1.total_cmp(&b.1.f1)).expect("thresholds");
+        let (best_k, best) = best_f1(&curve).expect("thresholds");
         let ap = average_precision(&curve);
         println!(
             "best F1 {:.4} at score threshold {:.2} (precision {:.4}, recall {:.4}); average precision {:.4}",
             best.f1, thresholds[best_k], best.precision, best.recall, ap
         );
-        report["sweep"] =
-            thresholds.iter().zip(&curve).map(|(t, c)| json!({"threshold": t, "counts": c})).collect::<Vec<_>>().into();
-        report["best"] = json!({"score_threshold": thresholds[best_k], "counts": best});
-        report["average_precision"] = ap.into();
+        report.sweep =
+            Some(thresholds.iter().zip(&curve).map(|(&threshold, &counts)| SweepPoint { threshold, counts }).collect());
+        report.best = Some(BestPoint { score_threshold: thresholds[best_k], counts: best });
+        report.average_precision = Some(ap);
         if let Some(out) = &args.out {
             pr_curve(&out.with_extension("pr.png"), &curve)?;
         }
     }
     if let Some(out) = &args.out {
-        pipeline::export::write_atomic(out, serde_json::to_string_pretty(&report)?.as_bytes())?;
+        pipeline::export::write_atomic(out, report.to_json().as_bytes())?;
     }
     Ok(if failed > 0 { Status::Error } else { Status::Ok })
 }

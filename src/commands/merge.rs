@@ -2,11 +2,11 @@
 //! the files one run over all inputs would write.
 
 use crate::cli::MergeArgs;
-use crate::commands::detect::{merge_outputs, output_names, outputs_of};
 use crate::commands::Status;
 use anyhow::{Context, Result};
+use detection::formats::run::{InputRecord, InputStatus, RunFile, Totals, RUN_VERSION};
 use pipeline::export;
-use serde_json::json;
+use rsdetect::outputs::{merge_outputs, output_names, outputs_of, write_run, MERGED};
 use std::path::PathBuf;
 
 /// Copies every shard's per-input files and writes the merged file.
@@ -31,20 +31,40 @@ pub fn run(args: &MergeArgs) -> Result<Status> {
         copied.push((path.clone(), to));
     }
     let merged = merge_outputs(copied)?;
-    export::write_atomic(&args.out.join("detections.geojson"), export::geojson(&merged).as_bytes())?;
-    let run = json!({
-        "rsdetect": env!("CARGO_PKG_VERSION"),
-        "merged_from": args.dirs,
-        "inputs": paths.iter().zip(&names).map(|(p, n)| json!({"path": p, "output": format!("{n}.geojson"), "status": "done"})).collect::<Vec<_>>(),
-        "totals": {"inputs": paths.len(), "failed": 0, "detections": merged.features.len()},
-    });
-    export::write_atomic(&args.out.join("run.json"), serde_json::to_string_pretty(&run)?.as_bytes())?;
+    let merged_file = args.out.join(format!("{MERGED}.geojson"));
+    export::write_atomic(&merged_file, export::geojson(&merged).as_bytes())?;
+    let run = RunFile {
+        version: RUN_VERSION,
+        rsdetect: env!("CARGO_PKG_VERSION").into(),
+        model: None,
+        device: None,
+        config: None,
+        crs: None,
+        shard: None,
+        merged_from: Some(args.dirs.clone()),
+        inputs: paths
+            .iter()
+            .zip(&names)
+            .map(|(p, n)| InputRecord {
+                path: p.clone(),
+                output: Some(format!("{n}.geojson")),
+                status: InputStatus::Done,
+                error: None,
+                notes: vec![],
+                stats: None,
+            })
+            .collect(),
+        totals: Totals { inputs: paths.len(), failed: 0, detections: merged.features.len() },
+        interrupted: None,
+        seconds: None,
+    };
+    write_run(&args.out, &run)?;
     eprintln!(
         "{} raster(s) from {} folder(s), {} detections -> {}",
         paths.len(),
         args.dirs.len(),
         merged.features.len(),
-        args.out.join("detections.geojson").display()
+        merged_file.display()
     );
     Ok(if merged.features.is_empty() { Status::NothingFound } else { Status::Ok })
 }

@@ -1,8 +1,8 @@
 //! One module per subcommand; each returns how the run went.
 
-pub mod calibrate;
+mod calibrate;
 mod candidates;
-pub mod detect;
+mod detect;
 mod devices;
 mod evaluate;
 mod info;
@@ -35,28 +35,6 @@ impl From<Status> for ExitCode {
             Status::Interrupted => 130,
         })
     }
-}
-
-/// Rasters under `inputs` (files, or folders searched recursively), kept
-/// to the names in `list` when given (one per line, extension optional).
-pub fn select_rasters(
-    inputs: &[std::path::PathBuf],
-    list: Option<&std::path::Path>,
-) -> anyhow::Result<(Vec<std::path::PathBuf>, Vec<pipeline::Error>)> {
-    use anyhow::Context;
-    let (mut found, errors) = pipeline::inputs::find_rasters(inputs);
-    if let Some(list) = list {
-        let text =
-            std::fs::read_to_string(list).with_context(|| format!("{}: cannot read the list", list.display()))?;
-        let stem = |p: &std::path::Path| p.file_stem().unwrap_or_default().to_string_lossy().into_owned();
-        let names: std::collections::HashSet<String> =
-            text.lines().map(str::trim).filter(|l| !l.is_empty()).map(|l| stem(std::path::Path::new(l))).collect();
-        found.retain(|p| names.contains(&stem(p)));
-        if found.len() < names.len() {
-            tracing::warn!("{}: {} of {} listed rasters found", list.display(), found.len(), names.len());
-        }
-    }
-    Ok((found, errors))
 }
 
 /// Runs one subcommand.

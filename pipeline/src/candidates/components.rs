@@ -4,7 +4,7 @@
 //! core owns its centroid.
 
 use super::Candidate;
-use crate::coords::{PixelPoint, PixelWindow};
+use detection::coords::{PixelPoint, PixelWindow};
 use image::{GrayImage, Luma};
 use imageproc::distance_transform::Norm;
 use imageproc::region_labelling::{connected_components, Connectivity};

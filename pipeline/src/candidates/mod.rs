@@ -8,7 +8,7 @@ pub mod panchromatic;
 pub mod sliding;
 pub mod threshold;
 
-use crate::coords::{PixelPoint, PixelWindow};
+use detection::coords::{PixelPoint, PixelWindow};
 
 /// A place worth classifying, in the pixel grid of the raster being read.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -2,8 +2,7 @@
 
 use crate::raster::WindowData;
 
-/// ITU-R BT.601 luma weights, the usual grey conversion of RGB.
-pub const LUMA_WEIGHTS: [f32; 3] = [0.299, 0.587, 0.114];
+pub use detection::options::LUMA_WEIGHTS;
 
 /// The weighted sum of the window's bands, one value per pixel. `weights`
 /// must have one entry per band read.
@@ -22,7 +21,7 @@ pub fn panchromatic(data: &WindowData<f32>, weights: &[f32]) -> Vec<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::coords::PixelWindow;
+    use detection::coords::PixelWindow;
 
     #[test]
     fn weights_combine_bands() {

@@ -2,25 +2,9 @@
 //! tile takes the windows whose centre its core owns.
 
 use super::Candidate;
-use crate::coords::{PixelPoint, PixelWindow};
-use serde::{Deserialize, Serialize};
+use detection::coords::{PixelPoint, PixelWindow};
 
-/// What happens at the right and bottom edges, where the last stride rarely
-/// lands exactly on the edge.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum EdgePolicy {
-    /// Windows at every stride that fit, plus one flush with the edge when
-    /// the strides stop short of it: every pixel is in some window.
-    #[default]
-    Cover,
-    /// Only windows at whole strides that fit; a margin may stay unseen.
-    Fit,
-    /// As the original study's code: the scan stops one stride early
-    /// (positions while `x + size + stride < width`), which gives the
-    /// 9,506 windows of its reference on the 1945x1924 Ziziphus scene.
-    Guirado2017,
-}
+pub use detection::options::EdgePolicy;
 
 /// Left (or top) positions of windows along one axis of `len` pixels.
 pub fn positions(len: usize, size: usize, stride: usize, edge: EdgePolicy) -> Vec<usize> {

@@ -3,32 +3,8 @@
 //! uses the same cut.
 
 use image::GrayImage;
-use serde::{Deserialize, Serialize};
 
-/// How to choose the threshold.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum Threshold {
-    /// A fixed value on the panchromatic scale.
-    Fixed(f32),
-    /// Otsu's method on the raster's histogram: the word "otsu".
-    Method(ThresholdMethod),
-}
-
-/// Thresholds computed from the data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ThresholdMethod {
-    /// Otsu's between-class variance maximum.
-    Otsu,
-}
-
-impl Default for Threshold {
-    /// Guirado et al. 2017: shrubs are darker than 100.
-    fn default() -> Self {
-        Threshold::Fixed(100.0)
-    }
-}
+pub use detection::options::{Threshold, ThresholdMethod};
 
 /// Otsu's threshold of panchromatic values, quantised to 256 levels between
 /// `lo` and `hi` and mapped back to the value scale, as a "darker than" cut:
@@ -75,7 +51,7 @@ mod tests {
 
     #[test]
     fn config_reads_a_number_or_otsu() {
-        #[derive(Deserialize)]
+        #[derive(serde::Deserialize)]
         struct C {
             t: Threshold,
         }

@@ -1,4 +1,5 @@
-//! Handing memory that is free again back to the operating system.
+//! Handing memory that is free again back to the operating system: what
+//! libtorch frees between forward passes stays in glibc's arenas otherwise.
 
 /// Resident memory of this process in bytes (Linux: /proc/self/statm), if known.
 fn resident_bytes() -> Option<u64> {

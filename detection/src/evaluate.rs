@@ -4,11 +4,12 @@
 //! per connected group of candidate pairs, so large areas stay cheap.
 
 use crate::coords::{PixelBox, PixelPoint};
+use crate::objects::{Detection, PixelLabel};
 use pathfinding::kuhn_munkres::kuhn_munkres;
 use pathfinding::matrix::Matrix;
 use rstar::primitives::GeomWithData;
 use rstar::RTree;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
@@ -65,17 +66,14 @@ pub struct ScoredBox {
     pub score: f64,
 }
 
-/// A label, in the same raster's pixels.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Truth {
-    /// Centre.
-    pub centre: PixelPoint,
-    /// Extent (boxes and polygons).
-    pub bbox: Option<PixelBox>,
+impl From<&Detection> for ScoredBox {
+    fn from(d: &Detection) -> ScoredBox {
+        ScoredBox { centre: d.centre, bbox: d.footprint, score: d.score as f64 }
+    }
 }
 
 /// True positives, false positives, false negatives and the rates.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Counts {
     /// Detections matched to a label.
     pub tp: usize,
@@ -121,7 +119,7 @@ fn iou(a: &PixelBox, b: &PixelBox) -> f64 {
 }
 
 /// How well a pair fits, when it may match at all: higher is better.
-fn affinity(d: &ScoredBox, t: &Truth, rule: MatchRule, pixel_m: f64) -> Option<f64> {
+fn affinity(d: &ScoredBox, t: &PixelLabel, rule: MatchRule, pixel_m: f64) -> Option<f64> {
     match rule {
         MatchRule::Distance { metres } => {
             let dist = (d.centre.x - t.centre.x).hypot(d.centre.y - t.centre.y) * pixel_m;
@@ -140,7 +138,7 @@ fn affinity(d: &ScoredBox, t: &Truth, rule: MatchRule, pixel_m: f64) -> Option<f
 }
 
 /// How far apart (pixels) a pair can be and still match, for the index.
-fn reach(rule: MatchRule, pixel_m: f64, dets: &[ScoredBox], truth: &[Truth]) -> f64 {
+fn reach(rule: MatchRule, pixel_m: f64, dets: &[ScoredBox], truth: &[PixelLabel]) -> f64 {
     let span = |b: &PixelBox| (b.x1 - b.x0).hypot(b.y1 - b.y0);
     let largest = dets
         .iter()
@@ -155,7 +153,7 @@ fn reach(rule: MatchRule, pixel_m: f64, dets: &[ScoredBox], truth: &[Truth]) -> 
 
 /// Matches detections to labels one-to-one (most matches, then best fit)
 /// and counts. `pixel_m` converts pixels to metres.
-pub fn match_counts(dets: &[ScoredBox], truth: &[Truth], rule: MatchRule, pixel_m: f64) -> Counts {
+pub fn match_counts(dets: &[ScoredBox], truth: &[PixelLabel], rule: MatchRule, pixel_m: f64) -> Counts {
     let pairs = candidate_pairs(dets, truth, rule, pixel_m);
     // Group pairs into connected components (union-find over detections
     // and labels), and solve each as its own assignment problem.
@@ -184,7 +182,12 @@ pub fn match_counts(dets: &[ScoredBox], truth: &[Truth], rule: MatchRule, pixel_
     Counts::new(tp, dets.len() - tp, truth.len() - tp)
 }
 
-fn candidate_pairs(dets: &[ScoredBox], truth: &[Truth], rule: MatchRule, pixel_m: f64) -> Vec<(usize, usize, f64)> {
+fn candidate_pairs(
+    dets: &[ScoredBox],
+    truth: &[PixelLabel],
+    rule: MatchRule,
+    pixel_m: f64,
+) -> Vec<(usize, usize, f64)> {
     let r = reach(rule, pixel_m, dets, truth);
     let tree = RTree::bulk_load(
         truth.iter().enumerate().map(|(i, t)| GeomWithData::new([t.centre.x, t.centre.y], i)).collect(),
@@ -227,7 +230,13 @@ fn assign(pairs: &[(usize, usize, f64)]) -> usize {
 }
 
 /// Counts at each threshold of `thresholds` (detections scoring at least it).
-pub fn sweep(dets: &[ScoredBox], truth: &[Truth], rule: MatchRule, pixel_m: f64, thresholds: &[f64]) -> Vec<Counts> {
+pub fn sweep(
+    dets: &[ScoredBox],
+    truth: &[PixelLabel],
+    rule: MatchRule,
+    pixel_m: f64,
+    thresholds: &[f64],
+) -> Vec<Counts> {
     thresholds
         .iter()
         .map(|&t| {
@@ -240,6 +249,23 @@ pub fn sweep(dets: &[ScoredBox], truth: &[Truth], rule: MatchRule, pixel_m: f64,
 /// The thresholds a sweep uses: 0.00, 0.01, ..., 1.00.
 pub fn sweep_thresholds() -> Vec<f64> {
     (0..=100).map(|i| i as f64 / 100.0).collect()
+}
+
+/// The best point of a sweep: the highest F1, and among equal ones the
+/// highest threshold. Training, calibration and evaluation all choose by it.
+pub fn best_f1(curve: &[Counts]) -> Option<(usize, Counts)> {
+    curve.iter().copied().enumerate().max_by(|a, b| a.1.f1.total_cmp(&b.1.f1))
+}
+
+/// Counts summed over scenes, threshold by threshold, as a sweep over all
+/// of them at once gives.
+pub fn add_curves(total: &mut Vec<Counts>, curve: &[Counts]) {
+    if total.is_empty() {
+        total.resize(curve.len(), Counts::default());
+    }
+    for (t, c) in total.iter_mut().zip(curve) {
+        *t = t.add(c);
+    }
 }
 
 /// Average precision: the area under the precision-recall curve with
@@ -270,8 +296,8 @@ mod tests {
         }
     }
 
-    fn truth(x: f64, y: f64) -> Truth {
-        Truth {
+    fn truth(x: f64, y: f64) -> PixelLabel {
+        PixelLabel {
             centre: PixelPoint { x, y },
             bbox: Some(PixelBox { x0: x - 2.0, y0: y - 2.0, x1: x + 2.0, y1: y + 2.0 }),
         }

@@ -2,14 +2,21 @@
 //! validated once. Unknown keys are errors, and every default not given by
 //! the file is derived here from the model, nowhere else.
 
-use anyhow::{bail, Context, Result};
-use pipeline::candidates::sliding::EdgePolicy;
-use pipeline::candidates::threshold::Threshold;
-use pipeline::classify::PatchSpec;
-use pipeline::detect::{CandidateSource, DetectOptions, Preprocess, Sliding};
-use pipeline::Resampling;
+use crate::classify::PatchSpec;
+use crate::formats::ConfigError;
+use crate::options::{
+    CandidateSource, DetectOptions, EdgePolicy, Preprocess, Resampling, Sliding, Threshold, LUMA_WEIGHTS,
+};
 use serde::Deserialize;
 use std::path::Path;
+
+type Result<T> = std::result::Result<T, ConfigError>;
+
+macro_rules! bail {
+    ($($t:tt)*) => {
+        return Err(ConfigError::Invalid(format!($($t)*)))
+    };
+}
 
 /// The TOML file as written by the user.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -47,7 +54,7 @@ pub struct Config {
 }
 
 /// `mode = "dense" | "sliding" | "candidates"`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// Score every window on a fine lattice at once per tile: fast, but
@@ -100,10 +107,16 @@ pub struct SlidingConfig {
 impl Config {
     /// Reads and checks a TOML file.
     pub fn load(path: &Path) -> Result<Config> {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("{}: cannot read the config", path.display()))?;
-        toml::from_str(&text)
-            .with_context(|| format!("{}: invalid config (see configs/default.toml for every key)", path.display()))
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+            path: path.to_owned(),
+            what: "the config",
+            reason: e.to_string(),
+        })?;
+        toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            what: "config (see configs/default.toml for every key)",
+            reason: e.to_string(),
+        })
     }
 
     /// The validated options for a model, with every default filled in.
@@ -145,7 +158,7 @@ impl Config {
                 let bands = c.bands.clone().unwrap_or_else(|| vec![1, 2, 3]);
                 let weights = match &c.weights {
                     Some(w) => w.clone(),
-                    None if bands.len() == 3 => pipeline::candidates::panchromatic::LUMA_WEIGHTS.to_vec(),
+                    None if bands.len() == 3 => LUMA_WEIGHTS.to_vec(),
                     None => vec![1.0 / bands.len() as f32; bands.len()],
                 };
                 if weights.len() != bands.len() {
@@ -228,7 +241,7 @@ mod tests {
 
     #[test]
     fn shipped_configs_parse_and_resolve() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs");
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs");
         for entry in std::fs::read_dir(root).unwrap() {
             let path = entry.unwrap().path();
             let training = path.file_name().is_some_and(|n| n.to_string_lossy().starts_with("train-"));

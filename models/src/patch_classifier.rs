@@ -1,7 +1,12 @@
-//! The models crate's classifier seen through the pipeline's narrow
-//! interface, and where the default model lives.
+//! The classifier seen through the detection crate's narrow interface, so
+//! the pipeline's detection stream can feed it, and where the default model
+//! lives.
 
-use pipeline::classify::{PatchBatch, PatchClassifier, PatchSpec};
+use crate::classifier::{Classifier, ClassifierError};
+use crate::device::DeviceChoice;
+use crate::model_file::ModelMeta;
+use detection::classify::{ClassifyError, PatchBatch, PatchClassifier, PatchSpec};
+use detection::objects::ScoredPoint;
 use std::path::{Path, PathBuf};
 
 /// The model shipped with rsdetect, used when `--model` is not given.
@@ -9,20 +14,26 @@ pub fn default_model() -> PathBuf {
     if let Some(p) = std::env::var_os("RSDETECT_MODEL") {
         return PathBuf::from(p);
     }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("models/weights/default.safetensors")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("weights/default.safetensors")
 }
+
+/// Resident memory over which free heap pages are handed back after a
+/// dense tile. Under it they are kept, and the next tile's forward pass
+/// reuses them instead of faulting them in again; over it (a long raster
+/// fragments the heap) they go back, so memory stays flat.
+const HEAP_BUDGET: u64 = 768 << 20;
 
 /// A tch classifier serving the detection stream.
 pub struct TchClassifier {
-    inner: models::Classifier,
+    inner: Classifier,
     spec: PatchSpec,
     path: PathBuf,
 }
 
 impl TchClassifier {
     /// Loads a model file.
-    pub fn load(path: &Path, device: models::DeviceChoice) -> Result<TchClassifier, models::ClassifierError> {
-        let inner = models::Classifier::load(path, device)?;
+    pub fn load(path: &Path, device: DeviceChoice) -> Result<TchClassifier, ClassifierError> {
+        let inner = Classifier::load(path, device)?;
         let m = &inner.model().meta;
         let spec = PatchSpec {
             bands: m.bands.clone(),
@@ -55,7 +66,7 @@ impl TchClassifier {
     }
 
     /// The model's metadata.
-    pub fn meta(&self) -> &models::ModelMeta {
+    pub fn meta(&self) -> &ModelMeta {
         &self.inner.model().meta
     }
 }
@@ -65,7 +76,7 @@ impl PatchClassifier for TchClassifier {
         &self.spec
     }
 
-    fn scores(&mut self, batch: &PatchBatch) -> Result<Vec<f32>, String> {
+    fn scores(&mut self, batch: &PatchBatch) -> Result<Vec<f32>, ClassifyError> {
         self.inner.scores(&batch.data, batch.len)
     }
 
@@ -75,8 +86,10 @@ impl PatchClassifier for TchClassifier {
         height: usize,
         width: usize,
         step: usize,
-    ) -> Result<Vec<(f64, f64, f32)>, String> {
-        self.inner.dense_scores(tile, height, width, step)
+    ) -> Result<Vec<ScoredPoint>, ClassifyError> {
+        let scored = self.inner.dense_scores(tile, height, width, step);
+        crate::memory::release_free_memory_over(HEAP_BUDGET);
+        scored
     }
 
     fn describe(&self) -> String {

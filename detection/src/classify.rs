@@ -1,8 +1,9 @@
 //! The narrow interface between the pipeline and a classifier: patches in,
 //! class scores out. The pipeline needs nothing else from a model, so
-//! detection is built and tested without libtorch; the binary adapts the
-//! models crate to this trait.
+//! detection is built and tested without libtorch; the models crate
+//! implements this trait.
 
+use crate::objects::ScoredPoint;
 use serde::Serialize;
 
 /// What the pipeline must know about a classifier to feed it.
@@ -77,7 +78,7 @@ pub trait PatchClassifier {
     /// Its input and defaults.
     fn spec(&self) -> &PatchSpec;
     /// The score of the positive class for each patch, in [0, 1].
-    fn scores(&mut self, batch: &PatchBatch) -> Result<Vec<f32>, String>;
+    fn scores(&mut self, batch: &PatchBatch) -> Result<Vec<f32>, ClassifyError>;
     /// A short description for run.json (architecture, file, device).
     fn describe(&self) -> String;
 
@@ -91,8 +92,22 @@ pub trait PatchClassifier {
         height: usize,
         width: usize,
         step: usize,
-    ) -> Result<Vec<(f64, f64, f32)>, String> {
+    ) -> Result<Vec<ScoredPoint>, ClassifyError> {
         let _ = (tile, height, width, step);
-        Err("this classifier cannot score densely; use --mode sliding".into())
+        Err(ClassifyError::NoDenseForm)
     }
+}
+
+/// Why a classifier could not score what it was given.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ClassifyError {
+    /// The classifier has no dense (convolutional) form.
+    #[error("this model cannot score densely; use --mode sliding")]
+    NoDenseForm,
+    /// Input of another shape than the classifier takes.
+    #[error("{0}")]
+    Shape(String),
+    /// The network's runtime failed.
+    #[error("{0}")]
+    Runtime(String),
 }

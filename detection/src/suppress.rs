@@ -3,27 +3,9 @@
 //! whole raster, after every tile, so duplicates from overlapping windows and
 //! from neighbouring tiles merge alike.
 
-use crate::coords::{PixelBox, PixelPoint};
+use crate::objects::{rank, Detection};
 use rstar::primitives::GeomWithData;
 use rstar::RTree;
-use std::cmp::Ordering;
-
-/// A scored detection in a raster's pixel grid.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Detection {
-    /// The object's centre.
-    pub centre: PixelPoint,
-    /// Its extent.
-    pub footprint: PixelBox,
-    /// The classifier's score for the object class.
-    pub score: f32,
-}
-
-/// Highest score first; ties by position, so the order (and so the merged
-/// output) does not depend on the order tiles finished in.
-pub fn rank(a: &Detection, b: &Detection) -> Ordering {
-    b.score.total_cmp(&a.score).then(a.centre.y.total_cmp(&b.centre.y)).then(a.centre.x.total_cmp(&b.centre.x))
-}
 
 /// Keeps each detection that has no higher-ranked kept detection within
 /// `distance` pixels (centre to centre); returns them ranked.
@@ -53,6 +35,7 @@ pub fn suppress(mut detections: Vec<Detection>, distance: f64) -> Vec<Detection>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::coords::{PixelBox, PixelPoint};
 
     fn det(x: f64, y: f64, score: f32) -> Detection {
         let centre = PixelPoint { x, y };

@@ -1,0 +1,105 @@
+//! A model file's metadata: everything needed to use the weights
+//! (architecture, bands, ground sample distance, patch size, normalisation,
+//! classes, operating point) and how they were made. The models crate keeps
+//! it in the safetensors header under [`META_KEY`].
+
+use crate::arch::Arch;
+use crate::formats::training::TrainingRecord;
+use serde::{Deserialize, Serialize};
+
+/// The metadata key holding [`ModelMeta`] as JSON.
+pub const META_KEY: &str = "rsdetect";
+/// The version of the metadata this build writes and reads (its `format`).
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Everything about a model besides its weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelMeta {
+    /// Metadata version.
+    pub format: u32,
+    /// Network.
+    pub arch: Arch,
+    /// Raster bands read, 1-based, in input-channel order.
+    pub bands: Vec<usize>,
+    /// Ground sample distance of the training imagery, metres.
+    pub gsd_m: f64,
+    /// Patch side in pixels.
+    pub patch: usize,
+    /// Per-band mean subtracted from raw values.
+    pub mean: Vec<f32>,
+    /// Per-band standard deviation raw values are divided by.
+    pub std: Vec<f32>,
+    /// Class names.
+    pub classes: Vec<String>,
+    /// Index of the object class.
+    pub positive: usize,
+    /// Score threshold chosen on validation data.
+    pub score_threshold: f32,
+    /// Suppression distance between detections, metres.
+    pub suppression_m: f64,
+    /// Heatmap networks: scores are averaged over the 8 flips and
+    /// rotations of the input (test-time augmentation), as when the
+    /// operating point was chosen.
+    #[serde(default)]
+    pub tta: bool,
+    /// GDAL data type of the imagery trained on (Byte, UInt16, ...): other
+    /// imagery has other value ranges, and is refused.
+    #[serde(default)]
+    pub data_type: Option<String>,
+    /// How the model was made: command, data, epochs, metrics (none for
+    /// an untrained model). Its keys are written in sorted order.
+    #[serde(default, serialize_with = "crate::formats::sorted")]
+    pub training: Option<TrainingRecord>,
+}
+
+impl ModelMeta {
+    /// Metadata of an untrained model: identity normalisation, the last
+    /// class as the object class, threshold 0.5, suppression 3 m. Training
+    /// fills in the normalisation; calibration the operating point.
+    pub fn new(arch: Arch, bands: Vec<usize>, patch: usize, gsd_m: f64, classes: Vec<String>) -> ModelMeta {
+        let n = bands.len();
+        ModelMeta {
+            format: FORMAT_VERSION,
+            arch,
+            bands,
+            gsd_m,
+            patch,
+            mean: vec![0.0; n],
+            std: vec![1.0; n],
+            positive: classes.len().saturating_sub(1),
+            classes,
+            score_threshold: 0.5,
+            suppression_m: 3.0,
+            tta: false,
+            data_type: None,
+            training: None,
+        }
+    }
+
+    /// Checks that the fields agree with one another.
+    pub fn validate(&self) -> Result<(), String> {
+        let n = self.bands.len();
+        if n == 0 || self.mean.len() != n || self.std.len() != n {
+            return Err(format!(
+                "{} bands but {} means and {} standard deviations",
+                n,
+                self.mean.len(),
+                self.std.len()
+            ));
+        }
+        if self.std.iter().any(|s| s.is_nan() || *s <= 0.0) {
+            return Err("standard deviations must be positive".into());
+        }
+        if self.classes.len() < 2 || self.positive >= self.classes.len() {
+            return Err(format!("{} classes with positive class {}", self.classes.len(), self.positive));
+        }
+        if self.patch < 8 || self.gsd_m.is_nan() || self.gsd_m <= 0.0 {
+            return Err(format!("patch {} px at {} m is not usable", self.patch, self.gsd_m));
+        }
+        if let Arch::Resnet(c) = &self.arch {
+            c.validate()?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,76 @@
+//! An evaluation report (`rsdetect evaluate --out REPORT.json`): counts
+//! per input, per class and overall, and with `--sweep` the counts at every
+//! threshold, the best point and the average precision.
+
+use crate::evaluate::Counts;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// The version of the report this build writes and reads.
+pub const REPORT_VERSION: u32 = 1;
+
+/// The whole report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvalReport {
+    /// Version of this format ([`REPORT_VERSION`]).
+    #[serde(default)]
+    pub version: u32,
+    /// The matching rule.
+    #[serde(rename = "match")]
+    pub rule: String,
+    /// Detections scoring under this were left out.
+    pub score_threshold: Option<f64>,
+    /// All inputs together.
+    pub overall: Counts,
+    /// Per class name.
+    pub per_class: BTreeMap<String, Counts>,
+    /// Per input raster.
+    pub per_input: Vec<InputCounts>,
+    /// Inputs that could not be evaluated.
+    pub failed_inputs: usize,
+    /// With `--sweep`: counts at each threshold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<Vec<SweepPoint>>,
+    /// With `--sweep`: the threshold with the best F1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub best: Option<BestPoint>,
+    /// With `--sweep`: the area under the precision-recall curve.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub average_precision: Option<f64>,
+}
+
+/// The counts of one input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputCounts {
+    /// The raster.
+    pub path: PathBuf,
+    /// Its counts.
+    #[serde(flatten)]
+    pub counts: Counts,
+}
+
+/// One threshold of a sweep.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SweepPoint {
+    /// Detections scoring at least this count.
+    pub threshold: f64,
+    /// The counts there.
+    pub counts: Counts,
+}
+
+/// The best point of a sweep.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BestPoint {
+    /// The threshold.
+    pub score_threshold: f64,
+    /// The counts there.
+    pub counts: Counts,
+}
+
+impl EvalReport {
+    /// The text written to disk: pretty JSON with keys in sorted order.
+    pub fn to_json(&self) -> String {
+        crate::formats::sorted_json(self)
+    }
+}

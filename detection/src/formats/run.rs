@@ -1,0 +1,142 @@
+//! `run.json`: what `rsdetect detect` (or `rsdetect merge`) did, input by
+//! input, in an output folder. `evaluate` and `merge` find each input's
+//! detections through it, and a rerun resumes from it.
+
+use crate::formats::model::ModelMeta;
+use crate::options::DetectOptions;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// The version of run.json this build writes and reads.
+pub const RUN_VERSION: u32 = 1;
+
+/// The file's name inside an output folder.
+pub const RUN_FILE: &str = "run.json";
+
+/// The whole file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunFile {
+    /// Version of this format ([`RUN_VERSION`]).
+    #[serde(default)]
+    pub version: u32,
+    /// rsdetect's version.
+    pub rsdetect: String,
+    /// The model detect ran (absent in merged folders).
+    pub model: Option<RunModel>,
+    /// The device it ran on.
+    pub device: Option<String>,
+    /// The validated options.
+    pub config: Option<DetectOptions>,
+    /// The CRS of the outputs ("wgs84" or "native").
+    pub crs: Option<String>,
+    /// `K/N` for one shard of a run.
+    pub shard: Option<String>,
+    /// The folders a merge combined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_from: Option<Vec<PathBuf>>,
+    /// One record per input, in the order processed.
+    pub inputs: Vec<InputRecord>,
+    /// Sums over the inputs.
+    pub totals: Totals,
+    /// Where a Ctrl-C stopped the run.
+    pub interrupted: Option<String>,
+    /// Wall seconds of the run.
+    pub seconds: Option<f64>,
+}
+
+/// The model as run.json records it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunModel {
+    /// The model file.
+    pub path: PathBuf,
+    /// A one-line description (file, parameters).
+    pub describe: String,
+    /// Its metadata.
+    pub meta: ModelMeta,
+}
+
+/// How one input went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InputStatus {
+    /// Detected and written.
+    Done,
+    /// Its output existed already (a resumed run).
+    Skipped,
+    /// An error; its message is in `error`.
+    Failed,
+}
+
+/// What happened to one input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputRecord {
+    /// The raster (empty for an input that was never found).
+    pub path: PathBuf,
+    /// Its GeoJSON file in the folder, when it has one.
+    pub output: Option<String>,
+    /// How it went.
+    pub status: InputStatus,
+    /// Why it failed.
+    #[serde(default)]
+    pub error: Option<String>,
+    /// What the user should know.
+    #[serde(default)]
+    pub notes: Vec<String>,
+    /// Counts and timings.
+    #[serde(default)]
+    pub stats: Option<Stats>,
+}
+
+/// Sums over the inputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Totals {
+    /// Inputs recorded.
+    pub inputs: usize,
+    /// Inputs that failed.
+    pub failed: usize,
+    /// Detections in the merged file.
+    pub detections: usize,
+}
+
+/// Seconds spent per stage. Reading and candidates run in parallel, so they
+/// add up worker time; inference and merging are wall time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Timings {
+    /// Reading windows (worker seconds).
+    pub read: f64,
+    /// Candidates and patches (worker seconds).
+    pub candidates: f64,
+    /// Classifier calls.
+    pub inference: f64,
+    /// Suppression and conversion to raster pixels.
+    pub merge: f64,
+    /// The whole raster, wall time.
+    pub total: f64,
+}
+
+/// Counts for run.json.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Stats {
+    /// Tiles read.
+    pub tiles: usize,
+    /// Patches classified.
+    pub classified: usize,
+    /// Patches scoring at or above the threshold.
+    pub above_threshold: usize,
+    /// Detections after merging.
+    pub detections: usize,
+    /// Time per stage.
+    pub seconds: Timings,
+}
+
+impl RunFile {
+    /// The text written to disk: pretty JSON with keys in sorted order.
+    pub fn to_json(&self) -> String {
+        crate::formats::sorted_json(self)
+    }
+
+    /// Reads the text back.
+    pub fn from_json(text: &str) -> Result<RunFile, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+}

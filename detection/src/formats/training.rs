@@ -1,0 +1,200 @@
+//! What training records: the `[train]` settings of a training config, the
+//! figures of each epoch, and the record of how a model was made that its
+//! file (and each checkpoint) carries.
+
+use crate::evaluate::Counts;
+use crate::options::CandidateSource;
+use serde::{Deserialize, Serialize};
+
+/// The optimiser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Optimizer {
+    /// SGD with Nesterov momentum.
+    Sgd,
+    /// Adam with decoupled weight decay.
+    Adam,
+}
+
+/// Augmentation applied to each training batch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Augment {
+    /// Random horizontal and vertical flips.
+    pub flips: bool,
+    /// Random 90° rotations.
+    pub rot90: bool,
+    /// Brightness shift, as a fraction of a band's standard deviation.
+    pub brightness: f64,
+    /// Contrast factor range: 1 ± this.
+    pub contrast: f64,
+    /// Scale factor range: 1 ± this (per batch).
+    pub scale: f64,
+}
+
+impl Default for Augment {
+    fn default() -> Self {
+        Augment { flips: true, rot90: true, brightness: 0.2, contrast: 0.2, scale: 0.1 }
+    }
+}
+
+/// Training settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrainConfig {
+    /// Passes over the training patches.
+    pub epochs: usize,
+    /// Patches per step.
+    pub batch_size: usize,
+    /// Optimiser.
+    pub optimizer: Optimizer,
+    /// Peak learning rate.
+    pub lr: f64,
+    /// Momentum (SGD).
+    pub momentum: f64,
+    /// Weight decay.
+    pub weight_decay: f64,
+    /// Augmentation.
+    pub augment: Augment,
+    /// Seed of initialisation, shuffling and augmentation.
+    pub seed: u64,
+    /// Train only the classifier head (transfer learning).
+    pub freeze_backbone: bool,
+    /// Heatmap networks: spread of the Gaussian drawn on each object
+    /// centre, pixels.
+    pub sigma_px: f64,
+    /// Heatmap networks: side of the random crops trained on, pixels.
+    pub crop: usize,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            epochs: 12,
+            batch_size: 128,
+            optimizer: Optimizer::Adam,
+            lr: 2e-3,
+            momentum: 0.9,
+            weight_decay: 1e-4,
+            augment: Augment::default(),
+            seed: 1,
+            freeze_backbone: false,
+            sigma_px: 2.0,
+            crop: 128,
+        }
+    }
+}
+
+/// One epoch's figures.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EpochLog {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// Mean training loss.
+    pub train_loss: f64,
+    /// Training accuracy (on augmented patches; patch classifiers only).
+    pub train_acc: Option<f64>,
+    /// Validation loss.
+    pub val_loss: f64,
+    /// Validation accuracy (patch classifiers only).
+    pub val_acc: Option<f64>,
+    /// Validation F1 of the detections at their best threshold, when the
+    /// caller measures it (heatmap networks).
+    pub val_f1: Option<f64>,
+    /// Learning rate at the epoch's end.
+    pub lr: f64,
+    /// Wall seconds.
+    pub seconds: f64,
+}
+
+/// How a model was made, in its file's metadata. A checkpoint records the
+/// epoch it was written after; a finished model the epochs, the last
+/// epoch's figures and the seconds; calibration adds the operating point.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrainingRecord {
+    /// The command line that trained it.
+    pub command: String,
+    /// Training rasters.
+    pub train_rasters: usize,
+    /// Labelled objects inside them.
+    pub train_objects: usize,
+    /// Patches cut from them (patch classifiers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_patches: Option<usize>,
+    /// Chips cut from them (heatmap networks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_chips: Option<usize>,
+    /// Validation rasters.
+    pub val_rasters: usize,
+    /// Labelled objects inside them.
+    pub val_objects: usize,
+    /// Validation patches (patch classifiers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_patches: Option<usize>,
+    /// Validation chips (heatmap networks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_chips: Option<usize>,
+    /// The settings trained with.
+    pub config: TrainingSettings,
+    /// Checkpoints: the epoch written after.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<usize>,
+    /// Finished models: epochs trained.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epochs: Option<usize>,
+    /// Finished models: the last epoch's figures.
+    #[serde(default, rename = "final", skip_serializing_if = "Option::is_none")]
+    pub last: Option<Option<EpochLog>>,
+    /// Finished models: wall seconds of training, rounded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<f64>,
+    /// The operating point chosen on validation rasters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<Calibration>,
+}
+
+/// The settings a model was trained with.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrainingSettings {
+    /// Architecture name.
+    pub model: String,
+    /// Patch side, pixels.
+    pub patch: usize,
+    /// Chip side, pixels (heatmap networks).
+    pub chip: usize,
+    /// The optimisation.
+    pub train: TrainConfig,
+}
+
+/// The operating point chosen on validation rasters, and how.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Calibration {
+    /// The matching rule optimised.
+    #[serde(rename = "match")]
+    pub rule: String,
+    /// Validation rasters.
+    pub rasters: usize,
+    /// The chosen score threshold.
+    pub score_threshold: f64,
+    /// The chosen suppression distance, metres.
+    pub suppression_m: f64,
+    /// Scores averaged over flips and rotations.
+    pub tta: bool,
+    /// Validation counts at the chosen point.
+    pub validation: Counts,
+    /// The best threshold for each suppression distance tried.
+    pub per_suppression: Vec<SuppressionTrial>,
+}
+
+/// The best threshold for one suppression distance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SuppressionTrial {
+    /// Metres.
+    pub suppression_m: f64,
+    /// The candidate source detect used with it.
+    pub stride: CandidateSource,
+    /// The threshold with the best F1.
+    pub best_threshold: f64,
+    /// Validation counts there.
+    pub counts: Counts,
+}

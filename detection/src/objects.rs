@@ -1,0 +1,49 @@
+//! Objects in a raster's pixel grid: found (a scored detection), labelled
+//! (a label moved to the raster's pixels), or a scored point as a network
+//! reports it before it becomes a detection.
+
+use crate::coords::{PixelBox, PixelPoint};
+use std::cmp::Ordering;
+
+/// A scored detection in a raster's pixel grid.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Detection {
+    /// The object's centre.
+    pub centre: PixelPoint,
+    /// Its extent.
+    pub footprint: PixelBox,
+    /// The classifier's score for the object class.
+    pub score: f32,
+}
+
+impl Detection {
+    /// A detection at a point, with no extent (a box of zero size).
+    pub fn at(centre: PixelPoint, score: f32) -> Detection {
+        let PixelPoint { x, y } = centre;
+        Detection { centre, footprint: PixelBox { x0: x, y0: y, x1: x, y1: y }, score }
+    }
+}
+
+/// A labelled object in a raster's pixel grid.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PixelLabel {
+    /// Centre.
+    pub centre: PixelPoint,
+    /// Extent, for boxes and polygons.
+    pub bbox: Option<PixelBox>,
+}
+
+/// A position a network scored, in the pixels of the tile or chip it saw.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScoredPoint {
+    /// Where (a window's centre, or a pixel's centre).
+    pub at: PixelPoint,
+    /// The score of the object class, in [0, 1].
+    pub score: f32,
+}
+
+/// Highest score first; ties by position, so the order (and so the merged
+/// output) does not depend on the order tiles finished in.
+pub fn rank(a: &Detection, b: &Detection) -> Ordering {
+    b.score.total_cmp(&a.score).then(a.centre.y.total_cmp(&b.centre.y)).then(a.centre.x.total_cmp(&b.centre.x))
+}

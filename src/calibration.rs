@@ -1,0 +1,106 @@
+//! Choosing a model's operating point: the score threshold and suppression
+//! distance that maximise F1 on validation rasters under the evaluation's
+//! matching rule, written into the model file.
+
+use anyhow::{Context, Result};
+use detection::classify::PatchClassifier;
+use detection::evaluate::{add_curves, best_f1, sweep, sweep_thresholds, Counts, MatchRule, ScoredBox};
+use detection::formats::detect_config::Config;
+use detection::formats::train_config::CalibrateSection;
+use detection::formats::training::{Calibration, SuppressionTrial};
+use detection::objects::{Detection, PixelLabel};
+use models::TchClassifier;
+use pipeline::detect::detect_raster;
+use pipeline::labels::{labels_in_raster, LabelFile};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+/// Detections (all above a low floor) and labels of each validation
+/// raster, in its pixels, with metres per pixel.
+type Scene = (Vec<Detection>, Vec<PixelLabel>, f64);
+
+/// Chooses and stores the operating point of the model at `model_path`.
+pub fn calibrate_model(
+    model_path: &Path,
+    rasters: &[PathBuf],
+    labels: &[LabelFile],
+    section: &CalibrateSection,
+    device: models::DeviceChoice,
+    input_gsd: Option<f64>,
+) -> Result<()> {
+    let rule: MatchRule = section.rule.parse().map_err(anyhow::Error::msg)?;
+    let mut classifier = TchClassifier::load(model_path, device)?;
+    classifier.set_tta(section.tta);
+    // Labels and pixel size per raster do not depend on the suppression tried.
+    let mut truths: Vec<(Vec<PixelLabel>, f64)> = Vec::with_capacity(rasters.len());
+    for path in rasters {
+        let raster = pipeline::Raster::open(path)?;
+        let truth = labels_in_raster(labels, &raster)?;
+        truths.push((truth, raster.info().gsd_m.map(|g| g.mean()).or(input_gsd).unwrap_or(1.0)));
+    }
+    let thresholds = sweep_thresholds();
+    // Progress lines only where someone watches; logs get the results.
+    let progress = std::io::stderr().is_terminal();
+    let mut best: Option<(f64, f64, Counts)> = None;
+    let mut table = Vec::new();
+    for &s in &section.suppression_m {
+        // Score as detect will with this suppression distance (the window
+        // stride derives from it), keeping everything above a low floor.
+        let config = Config { suppression_m: Some(s), score_threshold: Some(0.05), ..Config::default() };
+        let mut opts = config.resolve(classifier.spec())?;
+        opts.input_gsd_m = input_gsd;
+        let mut scenes: Vec<Scene> = Vec::new();
+        for (i, (path, (truth, pixel_m))) in rasters.iter().zip(&truths).enumerate() {
+            let r = detect_raster(path, &mut classifier, &opts, &mut |_, _| {})?;
+            scenes.push((r.detections, truth.clone(), *pixel_m));
+            if progress {
+                eprint!("\rcalibrating, suppression {s} m: scored {}/{} validation rasters", i + 1, rasters.len());
+            }
+        }
+        if progress {
+            eprintln!();
+        }
+        let mut totals = vec![Counts::default(); thresholds.len()];
+        for (dets, truth, pixel_m) in &scenes {
+            let boxes: Vec<ScoredBox> = dets.iter().map(ScoredBox::from).collect();
+            add_curves(&mut totals, &sweep(&boxes, truth, rule, *pixel_m, &thresholds));
+        }
+        let (k, c) = best_f1(&totals).expect("thresholds");
+        if best.as_ref().is_none_or(|b| c.f1 > b.2.f1) {
+            best = Some((thresholds[k], s, c));
+        }
+        table.push(SuppressionTrial {
+            suppression_m: s,
+            stride: opts.source.clone(),
+            best_threshold: thresholds[k],
+            counts: c,
+        });
+        eprintln!(
+            "suppression {s} m: best F1 {:.4} at threshold {:.2} (precision {:.4}, recall {:.4})",
+            c.f1, thresholds[k], c.precision, c.recall
+        );
+    }
+    let (threshold, suppression, counts) = best.context("no validation data to calibrate on")?;
+    let mut model = models::Model::load(model_path, models::Device::Cpu)?;
+    model.meta.score_threshold = threshold as f32;
+    model.meta.suppression_m = suppression;
+    model.meta.tta = classifier.tta();
+    model.meta.training.get_or_insert_with(Default::default).calibration = Some(Calibration {
+        rule: rule.to_string(),
+        rasters: rasters.len(),
+        score_threshold: threshold,
+        suppression_m: suppression,
+        tta: classifier.tta(),
+        validation: counts,
+        per_suppression: table,
+    });
+    model.save(model_path)?;
+    eprintln!(
+        "{}: operating point threshold {threshold:.2}, suppression {suppression} m: validation precision {:.4}, recall {:.4}, F1 {:.4}",
+        model_path.display(),
+        counts.precision,
+        counts.recall,
+        counts.f1
+    );
+    Ok(())
+}

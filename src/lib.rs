@@ -1,0 +1,8 @@
+//! The glue that needs both GDAL (pipeline) and libtorch (models), as
+//! library code the `rsdetect` binary calls: training sets assembled from
+//! rasters and labels, the operating point chosen on validation rasters,
+//! and the output folders of detect and merge.
+
+pub mod calibration;
+pub mod outputs;
+pub mod training;

@@ -1,0 +1,157 @@
+//! What detect leaves in an output folder and how folders combine: one
+//! GeoJSON file per input named after it, the merged file, and run.json;
+//! `detect`, `merge` and `evaluate` all read and write them through here.
+
+use anyhow::{Context, Result};
+use detection::formats::run::{InputStatus, RunFile, RUN_FILE, RUN_VERSION};
+use pipeline::export::{self, FeatureCrs, FeatureSet};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// The merged file's name; inputs with this stem get a suffix.
+pub const MERGED: &str = "detections";
+
+/// Rasters under `inputs` (files, or folders searched recursively), kept
+/// to the names in `list` when given (one per line, extension optional).
+pub fn select_rasters(
+    inputs: &[std::path::PathBuf],
+    list: Option<&std::path::Path>,
+) -> anyhow::Result<(Vec<std::path::PathBuf>, Vec<pipeline::Error>)> {
+    use anyhow::Context;
+    let (mut found, errors) = pipeline::inputs::find_rasters(inputs);
+    if let Some(list) = list {
+        let text =
+            std::fs::read_to_string(list).with_context(|| format!("{}: cannot read the list", list.display()))?;
+        let stem = |p: &std::path::Path| p.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+        let names: std::collections::HashSet<String> =
+            text.lines().map(str::trim).filter(|l| !l.is_empty()).map(|l| stem(std::path::Path::new(l))).collect();
+        found.retain(|p| names.contains(&stem(p)));
+        if found.len() < names.len() {
+            tracing::warn!("{}: {} of {} listed rasters found", list.display(), found.len(), names.len());
+        }
+    }
+    Ok((found, errors))
+}
+
+/// The features of every input's output file, inputs ordered by path (so
+/// one run and merged shards write the same file), read back from those
+/// files. Inputs in another CRS than the first are left out (with a
+/// warning): one file holds one CRS.
+pub fn merge_outputs(mut outputs: Vec<(PathBuf, PathBuf)>) -> Result<FeatureSet> {
+    outputs.sort();
+    let mut merged: Option<FeatureSet> = None;
+    for (path, file) in &outputs {
+        let set = export::read_geojson(file)?;
+        match &mut merged {
+            None => merged = Some(set),
+            Some(m) if m.crs == set.crs => m.features.extend(set.features),
+            Some(_) => tracing::warn!(
+                "{}: left out of {MERGED}.geojson, which is in another CRS; see {}",
+                path.display(),
+                file.display()
+            ),
+        }
+    }
+    Ok(merged.unwrap_or(FeatureSet { crs: FeatureCrs::Wgs84, features: vec![] }))
+}
+
+/// Reads run.json of an output folder.
+pub fn read_run(dir: &Path) -> Result<RunFile> {
+    let path = dir.join(RUN_FILE);
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("{}: not a detect output folder (no run.json)", dir.display()))?;
+    let run =
+        RunFile::from_json(&text).with_context(|| format!("{}: not a run.json rsdetect reads", path.display()))?;
+    if run.version > RUN_VERSION {
+        anyhow::bail!(
+            "{}: written by a newer rsdetect (run.json version {}); update rsdetect",
+            path.display(),
+            run.version
+        );
+    }
+    Ok(run)
+}
+
+/// Writes run.json into an output folder.
+pub fn write_run(dir: &Path, run: &RunFile) -> Result<()> {
+    export::write_atomic(&dir.join(RUN_FILE), run.to_json().as_bytes())?;
+    Ok(())
+}
+
+/// The rasters detect processed and the GeoJSON file holding each one's
+/// detections: from run.json in an output folder, or a file's `source`s.
+pub fn outputs_of(detections: &Path) -> Result<Vec<(PathBuf, PathBuf)>> {
+    if detections.is_dir() {
+        let run = read_run(detections)?;
+        Ok(run
+            .inputs
+            .into_iter()
+            .filter(|i| i.status != InputStatus::Failed)
+            .filter_map(|i| Some((i.path, detections.join(i.output?))))
+            .collect())
+    } else {
+        let set = pipeline::export::read_geojson(detections)?;
+        let mut seen: Vec<PathBuf> = set.features.iter().map(|f| PathBuf::from(&f.source)).collect();
+        seen.sort();
+        seen.dedup();
+        Ok(seen.into_iter().map(|p| (p, detections.to_owned())).collect())
+    }
+}
+
+/// Removes the hidden temporary files (`.NAME.PID.tmp`) a killed run left
+/// in `dir`, unless their process still runs.
+pub fn remove_stale_temporaries(dir: &Path) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) else { continue };
+        let Some(pid) = rest.rsplit('.').next().and_then(|p| p.parse::<u32>().ok()) else { continue };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let p = entry.path();
+            let _ = if p.is_dir() { std::fs::remove_dir_all(&p) } else { std::fs::remove_file(&p) };
+            tracing::info!("removed {}, left by an interrupted run", p.display());
+        }
+    }
+}
+
+/// FNV-1a: stable across runs and platforms, unlike std's hasher (shards
+/// and output names depend on it).
+pub fn fnv1a(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// One output name per input: its file stem, made unique with a short hash
+/// of the path when two inputs share a stem (or a stem is taken).
+pub fn output_names(paths: &[PathBuf]) -> Vec<String> {
+    let stem = |p: &PathBuf| p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "raster".into());
+    let mut count: HashMap<String, usize> = HashMap::new();
+    for p in paths {
+        *count.entry(stem(p)).or_default() += 1;
+    }
+    paths
+        .iter()
+        .map(|p| {
+            let s = stem(p);
+            if count[&s] > 1 || s == MERGED || s == "run" {
+                format!("{s}-{:08x}", fnv1a(&p.to_string_lossy()) as u32)
+            } else {
+                s
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shared_stems_are_made_unique() {
+        let paths: Vec<PathBuf> =
+            ["a/x.tif", "b/x.tif", "c/y.tif", "d/detections.tif"].iter().map(PathBuf::from).collect();
+        let names = output_names(&paths);
+        assert_eq!(names[2], "y");
+        assert!(names[0].starts_with("x-") && names[1].starts_with("x-") && names[0] != names[1]);
+        assert!(names[3].starts_with("detections-"));
+        assert_eq!(output_names(&paths), names);
+    }
+}

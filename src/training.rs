@@ -1,0 +1,214 @@
+//! Training sets as the networks need them, assembled from rasters and
+//! label files: patches around labels for patch classifiers, chips with
+//! every object centre for heatmap networks; the validation F1 of a heatmap
+//! network; and the training log and its curves.
+
+use anyhow::{bail, Result};
+use detection::evaluate::{add_curves, best_f1, sweep, sweep_thresholds, Counts, MatchRule, ScoredBox};
+use detection::objects::{Detection, PixelLabel};
+use detection::suppress::suppress;
+use indicatif::{ProgressBar, ProgressStyle};
+use models::train::{band_stats, Chips, Data, EpochLog};
+use models::Model;
+use pipeline::dataset::{chips, sample, Patches, Sampling};
+use pipeline::labels::{labels_in_raster, LabelFile};
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+
+/// Rasters for training: all must be found.
+pub fn rasters(inputs: &[PathBuf], list: Option<&Path>) -> Result<Vec<PathBuf>> {
+    let (found, errors) = crate::outputs::select_rasters(inputs, list)?;
+    if let Some(e) = errors.first() {
+        bail!("{e}");
+    }
+    Ok(found)
+}
+
+/// Patches of many rasters, cut in parallel, concatenated in input order.
+pub fn patches(paths: &[PathBuf], labels: &[LabelFile], s: &Sampling, what: &str) -> Result<(Patches, usize)> {
+    let bar = ProgressBar::new(paths.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{prefix:>8} [{bar:30}] {pos}/{len} rasters")
+            .expect("template")
+            .progress_chars("=> "),
+    );
+    bar.set_prefix(what.to_owned());
+    let parts: Vec<Result<(Patches, usize)>> = paths
+        .par_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let raster = pipeline::Raster::open(p)?;
+            let found = labels_in_raster(labels, &raster)?;
+            let out = sample(p, &found, s, i as u64)?;
+            bar.inc(1);
+            Ok((out, found.len()))
+        })
+        .collect();
+    bar.finish_and_clear();
+    let mut all = Patches::default();
+    let mut objects = 0;
+    for part in parts {
+        let (p, n) = part?;
+        objects += n;
+        all.extend(p);
+    }
+    Ok((all, objects))
+}
+
+/// Chips of many rasters, cut in parallel, concatenated in input order.
+pub fn chips_of(paths: &[PathBuf], labels: &[LabelFile], s: &Sampling, size: usize) -> Result<(Chips, usize)> {
+    let parts: Vec<Result<(pipeline::dataset::Chips, usize)>> = paths
+        .par_iter()
+        .map(|p| {
+            let raster = pipeline::Raster::open(p)?;
+            let found = labels_in_raster(labels, &raster)?;
+            Ok((chips(p, &found, s, size)?, found.len()))
+        })
+        .collect();
+    let mut all = pipeline::dataset::Chips::default();
+    let mut objects = 0;
+    for part in parts {
+        let (c, n) = part?;
+        objects += n;
+        all.extend(c);
+    }
+    Ok((Chips::from_chips(&all, s.bands.len(), size), objects))
+}
+
+/// What a network learns from.
+pub enum Examples {
+    /// Patches and classes, for a patch classifier.
+    Patches(Data),
+    /// Chips and object centres, for a heatmap network.
+    Chips(Chips),
+}
+
+impl Examples {
+    /// Number of patches or chips.
+    pub fn len(&self) -> usize {
+        match self {
+            Examples::Patches(d) => d.len(),
+            Examples::Chips(c) => c.len(),
+        }
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Per-band mean and standard deviation, the model's normalisation.
+    pub fn stats(&self) -> Result<(Vec<f32>, Vec<f32>)> {
+        Ok(match self {
+            Examples::Patches(d) => band_stats(&d.x, None)?,
+            Examples::Chips(c) => band_stats(&c.x, Some(&c.valid))?,
+        })
+    }
+
+    /// What each example is, for messages and the training record.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Examples::Patches(_) => "patches",
+            Examples::Chips(_) => "chips",
+        }
+    }
+}
+
+/// Training and validation examples of the kind the architecture needs,
+/// with the objects in each set's rasters.
+pub fn examples(
+    heatmap: bool,
+    paths: (&[PathBuf], &[PathBuf]),
+    labels: &[LabelFile],
+    sampling: &Sampling,
+    chip: usize,
+) -> Result<(Examples, Examples, usize, usize)> {
+    let val_sampling = Sampling { seed: sampling.seed + 1, ..sampling.clone() };
+    let n = sampling.bands.len();
+    if heatmap {
+        let (t, n_train) = chips_of(paths.0, labels, sampling, chip)?;
+        let (v, n_val) = chips_of(paths.1, labels, &val_sampling, chip)?;
+        return Ok((Examples::Chips(t), Examples::Chips(v), n_train, n_val));
+    }
+    let (t, n_train) = patches(paths.0, labels, sampling, "train")?;
+    let (v, n_val) = patches(paths.1, labels, &val_sampling, "val")?;
+    let (t, v) = (Data::from_patches(&t, n, sampling.patch), Data::from_patches(&v, n, sampling.patch));
+    Ok((Examples::Patches(t), Examples::Patches(v), n_train, n_val))
+}
+
+/// The best F1 over score thresholds of a heatmap network's detections on
+/// validation chips (peaks, suppression within `suppression_px`, matched by
+/// `rule`), and that threshold.
+pub fn heatmap_f1(model: &Model, val: &Chips, rule: MatchRule, pixel_m: f64, suppression_px: f64) -> (f64, f64) {
+    let thresholds = sweep_thresholds();
+    let mut totals = vec![Counts::default(); thresholds.len()];
+    for (i, peaks) in models::train::chip_peaks(model, val).into_iter().enumerate() {
+        let dets = peaks.into_iter().map(|p| Detection::at(p.at, p.score)).collect();
+        let boxes: Vec<ScoredBox> = suppress(dets, suppression_px).iter().map(ScoredBox::from).collect();
+        let truth: Vec<PixelLabel> = val.centres[i].iter().map(|&centre| PixelLabel { centre, bbox: None }).collect();
+        add_curves(&mut totals, &sweep(&boxes, &truth, rule, pixel_m, &thresholds));
+    }
+    let (k, best) = best_f1(&totals).expect("thresholds");
+    (best.f1, thresholds[k])
+}
+/// Earlier epochs from a log being appended to.
+pub fn read_log(path: &Path) -> Vec<EpochLog> {
+    let Ok(mut r) = csv::Reader::from_path(path) else { return vec![] };
+    r.records()
+        .flatten()
+        .filter_map(|rec| {
+            let f = |i: usize| rec.get(i).and_then(|v| v.parse::<f64>().ok());
+            Some(EpochLog {
+                epoch: f(0)? as usize,
+                train_loss: f(1)?,
+                train_acc: f(2),
+                val_loss: f(3)?,
+                val_acc: f(4),
+                val_f1: f(5),
+                lr: f(6)?,
+                seconds: f(7)?,
+            })
+        })
+        .collect()
+}
+
+/// Loss and accuracy per epoch, training and validation, as a PNG.
+pub fn plot_curves(path: &Path, logs: &[EpochLog]) -> Result<()> {
+    use plotters::prelude::*;
+    let root = BitMapBackend::new(path, (1000, 400)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let (left, right) = root.split_horizontally(500);
+    let n = logs.len().max(2) as f64;
+    let max_loss = logs.iter().map(|l| l.train_loss.max(l.val_loss)).fold(0.1, f64::max);
+    let mut loss = ChartBuilder::on(&left)
+        .caption("loss", ("sans-serif", 20))
+        .margin(10)
+        .x_label_area_size(30)
+        .y_label_area_size(50)
+        .build_cartesian_2d(1f64..n, 0f64..max_loss * 1.05)?;
+    loss.configure_mesh().x_desc("epoch").draw()?;
+    loss.draw_series(LineSeries::new(logs.iter().map(|l| (l.epoch as f64, l.train_loss)), &BLUE))?
+        .label("train")
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLUE));
+    loss.draw_series(LineSeries::new(logs.iter().map(|l| (l.epoch as f64, l.val_loss)), &RED))?
+        .label("validation")
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], RED));
+    loss.configure_series_labels().border_style(BLACK).draw()?;
+    // Patch classifiers: accuracy; heatmap networks: validation F1.
+    let f1 = logs.iter().any(|l| l.val_f1.is_some());
+    let mut acc = ChartBuilder::on(&right)
+        .caption(if f1 { "validation F1" } else { "accuracy" }, ("sans-serif", 20))
+        .margin(10)
+        .x_label_area_size(30)
+        .y_label_area_size(50)
+        .build_cartesian_2d(1f64..n, if f1 { 0f64..1.0 } else { 0.5f64..1.0 })?;
+    acc.configure_mesh().x_desc("epoch").draw()?;
+    let series = |get: fn(&EpochLog) -> Option<f64>| -> Vec<(f64, f64)> {
+        logs.iter().filter_map(|l| get(l).map(|v| (l.epoch as f64, v))).collect()
+    };
+    acc.draw_series(LineSeries::new(series(|l| l.train_acc), &BLUE))?;
+    acc.draw_series(LineSeries::new(series(|l| l.val_acc), &RED))?;
+    acc.draw_series(LineSeries::new(series(|l| l.val_f1), &RED))?;
+    root.present()?;
+    Ok(())
+}
