@@ -140,3 +140,42 @@ impl RunFile {
         serde_json::from_str(text)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_file_reads_back_as_written() {
+        let run = RunFile {
+            version: RUN_VERSION,
+            rsdetect: "0.1.0".into(),
+            model: None,
+            device: Some("cpu".into()),
+            config: None,
+            crs: Some("wgs84".into()),
+            shard: None,
+            merged_from: None,
+            inputs: vec![InputRecord {
+                path: "a.tif".into(),
+                output: Some("a.geojson".into()),
+                status: InputStatus::Skipped,
+                error: None,
+                notes: vec!["output exists".into()],
+                stats: Some(Stats::default()),
+            }],
+            totals: Totals { inputs: 1, failed: 0, detections: 0 },
+            interrupted: None,
+            seconds: Some(1.5),
+        };
+        let text = run.to_json();
+        assert!(text.contains("\"status\": \"skipped\"") && text.contains("\"version\": 1"), "{text}");
+        assert_eq!(RunFile::from_json(&text).unwrap(), run);
+        // Keys sorted, as the files have always been written.
+        let keys: Vec<&str> =
+            text.lines().filter(|l| l.starts_with("  \"")).map(|l| l.split('"').nth(1).unwrap()).collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(keys, sorted);
+    }
+}
