@@ -21,6 +21,9 @@ pub struct Raster {
     dataset: Dataset,
     info: RasterInfo,
     georef: Georef,
+    /// A band tagged alpha holds imagery (continuous values), so it masks
+    /// nothing: see [`alpha_holds_data`].
+    alpha_is_data: bool,
 }
 
 /// What `rsdetect info` shows: everything the pipeline needs to know about a
@@ -250,6 +253,16 @@ impl Raster {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
+        let alpha_is_data = match bands.iter().find(|b| b.color == "Alpha") {
+            Some(a) if alpha_holds_data(&dataset, a.index, width, height) => {
+                warnings.push(format!(
+                    "band {} is tagged alpha but holds continuous values (near-IR?): read as data, not as a transparency mask (gdal_edit.py -colorinterp_{} undefined clears the tag)",
+                    a.index, a.index
+                ));
+                true
+            }
+            _ => false,
+        };
         let (bw, bh) = bands[0].block;
         let layout = if bw >= width && bh < height {
             Layout::Striped { rows: bh }
@@ -278,7 +291,7 @@ impl Raster {
             layout,
             warnings,
         };
-        Ok(Raster { dataset, info, georef })
+        Ok(Raster { dataset, info, georef, alpha_is_data })
     }
 
     /// The description.
@@ -393,7 +406,7 @@ impl Raster {
             let out = &mut data[i * n..(i + 1) * n];
             band.read_into_slice(origin, size, size, out, None).map_err(|e| read_err(b, e))?;
             let flags = band.mask_flags().map_err(|e| read_err(b, e))?;
-            if flags.is_all_valid() {
+            if flags.is_all_valid() || (flags.is_alpha() && self.alpha_is_data) {
                 continue;
             }
             if flags.is_nodata() {
@@ -417,6 +430,22 @@ impl Raster {
         }
         Ok(WindowData { window, bands: bands.to_vec(), data, valid })
     }
+}
+
+/// Whether band `index`, tagged alpha, holds imagery rather than
+/// transparency: a transparency band takes a few values (0 and 255, maybe
+/// a feathered edge), imagery such as a near-IR band stored as alpha (as
+/// some NAIP exports do) takes many. Judged on the central window of at
+/// most 256x256 pixels, so huge rasters cost one block or so.
+fn alpha_holds_data(dataset: &Dataset, index: usize, width: usize, height: usize) -> bool {
+    let Ok(band) = dataset.rasterband(index) else { return false };
+    let size = (width.min(256), height.min(256));
+    let origin = (((width - size.0) / 2) as isize, ((height - size.1) / 2) as isize);
+    let Ok(values) = band.read_as::<f64>(origin, size, size, None) else { return false };
+    let mut distinct: Vec<u64> = values.data().iter().map(|v| v.to_bits()).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    distinct.len() > 16
 }
 
 fn crs_info(srs: &SpatialRef) -> CrsInfo {

@@ -228,33 +228,41 @@ fn sixteen_bit_and_float_rasters_read_with_their_nodata_mask() {
     assert_eq!(win.get(0, 6, 0), 1.5);
 }
 
+/// A 20x20 RGBA GeoTIFF whose band 4, tagged alpha as GIS exports tag it,
+/// holds `alpha(x, y)`.
+fn rgba_geotiff(path: &Path, alpha: impl Fn(usize, usize) -> u8) {
+    write_geotiff::<u8>(path, 20, 20, 4, None, |b, x, y| if b == 3 { alpha(x, y) } else { 100 });
+    let ds = Dataset::open_ex(
+        path,
+        gdal::DatasetOptions { open_flags: gdal::GdalOpenFlags::GDAL_OF_UPDATE, ..Default::default() },
+    )
+    .unwrap();
+    ds.rasterband(4).unwrap().set_color_interpretation(gdal::raster::ColorInterpretation::AlphaBand).unwrap();
+}
+
 #[test]
 fn alpha_band_masks_pixels() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("rgba.tif");
-    write_geotiff::<u8>(&path, 20, 20, 4, None, |b, x, _| {
-        if b == 3 {
-            if x < 10 {
-                0
-            } else {
-                255
-            }
-        } else {
-            100
-        }
-    });
-    // Mark band 4 as alpha, as GeoTIFFs from GIS exports do.
-    {
-        let ds = Dataset::open_ex(
-            &path,
-            gdal::DatasetOptions { open_flags: gdal::GdalOpenFlags::GDAL_OF_UPDATE, ..Default::default() },
-        )
-        .unwrap();
-        ds.rasterband(4).unwrap().set_color_interpretation(gdal::raster::ColorInterpretation::AlphaBand).unwrap();
-    }
+    rgba_geotiff(&path, |x, _| if x < 10 { 0 } else { 255 });
     let r = Raster::open(&path).unwrap();
     let win = r.read_window::<u8>(r.full_window(), &[1, 2, 3]).unwrap();
     assert_eq!(win.valid_count(), 10 * 20);
+    assert!(r.info().warnings.iter().all(|w| !w.contains("alpha")));
+}
+
+/// Some NAIP exports store near-IR as the fourth band tagged alpha: its
+/// continuous values are imagery, and a dark near-IR pixel (0) is data.
+#[test]
+fn near_ir_tagged_alpha_is_read_as_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nir-as-alpha.tif");
+    rgba_geotiff(&path, |x, y| ((x * 13 + y * 7) % 120) as u8);
+    let r = Raster::open(&path).unwrap();
+    let win = r.read_window::<u8>(r.full_window(), &[1, 2, 3, 4]).unwrap();
+    assert_eq!(win.valid_count(), 20 * 20, "pixels with near-IR 0 are not masked");
+    assert_eq!(win.get(3, 1, 1), 20);
+    assert!(r.info().warnings.iter().any(|w| w.contains("band 4 is tagged alpha")), "{:?}", r.info().warnings);
 }
 
 #[test]
