@@ -7,7 +7,7 @@ use detection::classify::PatchClassifier;
 use detection::evaluate::{add_curves, best_f1, sweep, sweep_thresholds, Counts, MatchRule, ScoredBox};
 use detection::formats::detect_config::Config;
 use detection::formats::train_config::CalibrateSection;
-use detection::formats::training::{Calibration, SuppressionTrial};
+use detection::formats::training::{Calibration, SetCounts, SuppressionTrial};
 use detection::objects::{Detection, PixelLabel};
 use models::TchClassifier;
 use pipeline::detect::detect_raster;
@@ -19,21 +19,25 @@ use std::path::{Path, PathBuf};
 /// raster, in its pixels, with metres per pixel.
 type Scene = (Vec<Detection>, Vec<PixelLabel>, f64);
 
-/// Chooses and stores the operating point of the model at `model_path`.
+/// Chooses and stores the operating point of the model at `model_path`,
+/// over the rasters of every validation set together, and reports each
+/// set's counts there (e.g. the same places in two years).
 pub fn calibrate_model(
     model_path: &Path,
-    rasters: &[PathBuf],
+    sets: &[(String, Vec<PathBuf>)],
     labels: &[LabelFile],
     section: &CalibrateSection,
     device: models::DeviceChoice,
     input_gsd: Option<f64>,
 ) -> Result<()> {
     let rule: MatchRule = section.rule.parse().map_err(anyhow::Error::msg)?;
+    let rasters: Vec<PathBuf> = sets.iter().flat_map(|(_, r)| r.iter().cloned()).collect();
+    let set_of: Vec<usize> = sets.iter().enumerate().flat_map(|(i, (_, r))| std::iter::repeat_n(i, r.len())).collect();
     let mut classifier = TchClassifier::load(model_path, device)?;
     classifier.set_tta(section.tta);
     // Labels and pixel size per raster do not depend on the suppression tried.
     let mut truths: Vec<(Vec<PixelLabel>, f64)> = Vec::with_capacity(rasters.len());
-    for path in rasters {
+    for path in &rasters {
         let raster = pipeline::Raster::open(path)?;
         let truth = labels_in_raster(labels, &raster)?;
         truths.push((truth, raster.info().gsd_m.map(|g| g.mean()).or(input_gsd).unwrap_or(1.0)));
@@ -41,7 +45,8 @@ pub fn calibrate_model(
     let thresholds = sweep_thresholds();
     // Progress lines only where someone watches; logs get the results.
     let progress = std::io::stderr().is_terminal();
-    let mut best: Option<(f64, f64, Counts)> = None;
+    // The best point so far: threshold, suppression, counts, each set's counts.
+    let mut best: Option<(f64, f64, Counts, Vec<Counts>)> = None;
     let mut table = Vec::new();
     for &s in &section.suppression_m {
         // Score as detect will with this suppression distance (the window
@@ -61,13 +66,16 @@ pub fn calibrate_model(
             eprintln!();
         }
         let mut totals = vec![Counts::default(); thresholds.len()];
-        for (dets, truth, pixel_m) in &scenes {
+        let mut per_set = vec![vec![Counts::default(); thresholds.len()]; sets.len()];
+        for ((dets, truth, pixel_m), &set) in scenes.iter().zip(&set_of) {
             let boxes: Vec<ScoredBox> = dets.iter().map(ScoredBox::from).collect();
-            add_curves(&mut totals, &sweep(&boxes, truth, rule, *pixel_m, &thresholds));
+            let curve = sweep(&boxes, truth, rule, *pixel_m, &thresholds);
+            add_curves(&mut totals, &curve);
+            add_curves(&mut per_set[set], &curve);
         }
         let (k, c) = best_f1(&totals).expect("thresholds");
         if best.as_ref().is_none_or(|b| c.f1 > b.2.f1) {
-            best = Some((thresholds[k], s, c));
+            best = Some((thresholds[k], s, c, per_set.iter().map(|curve| curve[k]).collect()));
         }
         table.push(SuppressionTrial {
             suppression_m: s,
@@ -80,7 +88,7 @@ pub fn calibrate_model(
             c.f1, thresholds[k], c.precision, c.recall
         );
     }
-    let (threshold, suppression, counts) = best.context("no validation data to calibrate on")?;
+    let (threshold, suppression, counts, set_counts) = best.context("no validation data to calibrate on")?;
     let mut model = models::Model::load(model_path, models::Device::Cpu)?;
     model.meta.score_threshold = threshold as f32;
     model.meta.suppression_m = suppression;
@@ -93,6 +101,14 @@ pub fn calibrate_model(
         tta: classifier.tta(),
         validation: counts,
         per_suppression: table,
+        per_set: if sets.len() > 1 {
+            sets.iter()
+                .zip(&set_counts)
+                .map(|((name, r), c)| SetCounts { name: name.clone(), rasters: r.len(), counts: *c })
+                .collect()
+        } else {
+            vec![]
+        },
     });
     model.save(model_path)?;
     eprintln!(
@@ -102,5 +118,16 @@ pub fn calibrate_model(
         counts.recall,
         counts.f1
     );
+    if sets.len() > 1 {
+        for ((name, r), c) in sets.iter().zip(&set_counts) {
+            eprintln!(
+                "  {name} ({} rasters): precision {:.4}, recall {:.4}, F1 {:.4}",
+                r.len(),
+                c.precision,
+                c.recall,
+                c.f1
+            );
+        }
+    }
     Ok(())
 }

@@ -77,15 +77,17 @@ pub struct TrainArgs {
     /// Label files or folders of them; paired with rasters by location.
     #[arg(long, required = true, num_args = 1.., value_name = "PATH")]
     pub labels: Vec<PathBuf>,
-    /// Only the rasters named in this file (one name per line, extension optional).
+    /// Only the rasters named in this file (one name per line, extension
+    /// optional); repeat it to add lists (e.g. one per year).
     #[arg(long, value_name = "FILE")]
-    pub list: Option<PathBuf>,
+    pub list: Vec<PathBuf>,
     /// Validation rasters (default: the training rasters named by --val-list, else every 10th).
     #[arg(long, num_args = 1.., value_name = "PATH")]
     pub val_images: Vec<PathBuf>,
-    /// Only the validation rasters named in this file.
+    /// Only the validation rasters named in this file; repeat it for
+    /// validation sets scored one by one (e.g. one per year).
     #[arg(long, value_name = "FILE")]
-    pub val_list: Option<PathBuf>,
+    pub val_list: Vec<PathBuf>,
     /// Where to write the model.
     #[arg(long, value_name = "MODEL.safetensors")]
     pub out: PathBuf,
@@ -153,9 +155,10 @@ pub struct CalibrateArgs {
     /// Validation rasters, or folders of them.
     #[arg(long, required = true, num_args = 1.., value_name = "PATH")]
     pub images: Vec<PathBuf>,
-    /// Only the rasters named in this file.
+    /// Only the rasters named in this file; repeat it for sets scored one
+    /// by one (e.g. one per year).
     #[arg(long, value_name = "FILE")]
-    pub list: Option<PathBuf>,
+    pub list: Vec<PathBuf>,
     /// Label files or folders of them.
     #[arg(long, required = true, num_args = 1.., value_name = "PATH")]
     pub labels: Vec<PathBuf>,
@@ -202,9 +205,10 @@ pub struct DetectArgs {
     /// Output folder (created if missing).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
-    /// Only the rasters named in this file (one name per line, extension optional).
+    /// Only the rasters named in this file (one name per line, extension
+    /// optional); repeat it to add lists.
     #[arg(long, value_name = "FILE")]
-    pub list: Option<PathBuf>,
+    pub list: Vec<PathBuf>,
     /// Process only share K of N of the inputs (by a hash of each path, so
     /// the order of the inputs does not matter); combine with `rsdetect merge`.
     #[arg(long, value_name = "K/N")]

@@ -5,32 +5,65 @@
 use anyhow::{Context, Result};
 use detection::formats::run::{InputStatus, RunFile, RUN_FILE, RUN_VERSION};
 use pipeline::export::{self, FeatureCrs, FeatureSet};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// The merged file's name; inputs with this stem get a suffix.
 pub const MERGED: &str = "detections";
 
 /// Rasters under `inputs` (files, or folders searched recursively), kept
-/// to the names in `list` when given (one per line, extension optional).
-pub fn select_rasters(
-    inputs: &[std::path::PathBuf],
-    list: Option<&std::path::Path>,
-) -> anyhow::Result<(Vec<std::path::PathBuf>, Vec<pipeline::Error>)> {
-    use anyhow::Context;
+/// to the names in `lists` when any are given (one name per line, extension
+/// optional; several lists add up).
+pub fn select_rasters(inputs: &[PathBuf], lists: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<pipeline::Error>)> {
     let (mut found, errors) = pipeline::inputs::find_rasters(inputs);
-    if let Some(list) = list {
-        let text =
-            std::fs::read_to_string(list).with_context(|| format!("{}: cannot read the list", list.display()))?;
-        let stem = |p: &std::path::Path| p.file_stem().unwrap_or_default().to_string_lossy().into_owned();
-        let names: std::collections::HashSet<String> =
-            text.lines().map(str::trim).filter(|l| !l.is_empty()).map(|l| stem(std::path::Path::new(l))).collect();
-        found.retain(|p| names.contains(&stem(p)));
-        if found.len() < names.len() {
-            tracing::warn!("{}: {} of {} listed rasters found", list.display(), found.len(), names.len());
+    if !lists.is_empty() {
+        let mut names = HashSet::new();
+        for list in lists {
+            let listed = listed_names(list)?;
+            let present = found.iter().filter(|p| listed.contains(&stem(p))).count();
+            if present < listed.len() {
+                tracing::warn!("{}: {} of {} listed rasters found", list.display(), present, listed.len());
+            }
+            names.extend(listed);
         }
+        found.retain(|p| names.contains(&stem(p)));
     }
     Ok((found, errors))
+}
+
+/// The rasters under `inputs` named by each list, one set per list (or one
+/// set of them all without lists), named after the list: validation sets
+/// reported one by one, such as the same places imaged in two years.
+pub fn select_sets(inputs: &[PathBuf], lists: &[PathBuf]) -> Result<Vec<(String, Vec<PathBuf>)>> {
+    if lists.len() < 2 {
+        let (found, errors) = select_rasters(inputs, lists)?;
+        if let Some(e) = errors.first() {
+            anyhow::bail!("{e}");
+        }
+        let name = lists.first().map(|l| stem(l)).unwrap_or_else(|| "validation".into());
+        return Ok(vec![(name, found)]);
+    }
+    lists
+        .iter()
+        .map(|l| {
+            let (found, errors) = select_rasters(inputs, std::slice::from_ref(l))?;
+            if let Some(e) = errors.first() {
+                anyhow::bail!("{e}");
+            }
+            Ok((stem(l), found))
+        })
+        .collect()
+}
+
+/// A path's file stem, the name rasters are listed by.
+fn stem(p: &Path) -> String {
+    p.file_stem().unwrap_or_default().to_string_lossy().into_owned()
+}
+
+/// The raster names in a list file.
+fn listed_names(list: &Path) -> Result<HashSet<String>> {
+    let text = std::fs::read_to_string(list).with_context(|| format!("{}: cannot read the list", list.display()))?;
+    Ok(text.lines().map(str::trim).filter(|l| !l.is_empty()).map(|l| stem(Path::new(l))).collect())
 }
 
 /// The features of every input's output file, inputs ordered by path (so

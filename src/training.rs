@@ -16,8 +16,8 @@ use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
 /// Rasters for training: all must be found.
-pub fn rasters(inputs: &[PathBuf], list: Option<&Path>) -> Result<Vec<PathBuf>> {
-    let (found, errors) = crate::outputs::select_rasters(inputs, list)?;
+pub fn rasters(inputs: &[PathBuf], lists: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let (found, errors) = crate::outputs::select_rasters(inputs, lists)?;
     if let Some(e) = errors.first() {
         bail!("{e}");
     }

@@ -142,17 +142,77 @@ fn flip_rotate(x: &Tensor, a: &Augment) -> Tensor {
     x
 }
 
-/// Random brightness and contrast per sample.
+/// Random brightness and contrast per sample, then the changes between
+/// acquisitions that are switched on (see [`acquisition`]).
 fn photometric(x: &Tensor, a: &Augment) -> Tensor {
-    if a.contrast <= 0.0 && a.brightness <= 0.0 {
-        return x.shallow_clone();
+    let x = if a.contrast <= 0.0 && a.brightness <= 0.0 {
+        x.shallow_clone()
+    } else {
+        let n = x.size()[0];
+        let dev = x.device();
+        let c = Tensor::rand([n, 1, 1, 1], (Kind::Float, dev)) * (2.0 * a.contrast) + (1.0 - a.contrast);
+        let b = (Tensor::rand([n, 1, 1, 1], (Kind::Float, dev)) * 2.0 - 1.0) * a.brightness;
+        let m = x.mean_dim([1i64, 2, 3].as_slice(), true, Kind::Float);
+        (x - &m) * c + m + b
+    };
+    acquisition(&x, a)
+}
+
+/// A uniform draw in [-1, 1] of the given shape, on `x`'s device.
+fn symmetric(x: &Tensor, shape: &[i64]) -> Tensor {
+    Tensor::rand(shape, (Kind::Float, x.device())) * 2.0 - 1.0
+}
+
+/// What changes between acquisitions of the same place (sensor, season,
+/// processing), on normalised N x C x H x W samples: per-band gain and
+/// offset, gamma, saturation and hue (three bands), blur or sharpening,
+/// noise. Each is drawn per sample, and only when switched on, so configs
+/// without them draw the same random numbers as before they existed.
+fn acquisition(x: &Tensor, a: &Augment) -> Tensor {
+    let (n, c) = (x.size()[0], x.size()[1]);
+    let mut x = x.shallow_clone();
+    if a.band_gain > 0.0 || a.band_offset > 0.0 {
+        let gain = symmetric(&x, &[n, c, 1, 1]) * a.band_gain + 1.0;
+        let offset = symmetric(&x, &[n, c, 1, 1]) * a.band_offset;
+        x = x * gain + offset;
     }
-    let n = x.size()[0];
-    let dev = x.device();
-    let c = Tensor::rand([n, 1, 1, 1], (Kind::Float, dev)) * (2.0 * a.contrast) + (1.0 - a.contrast);
-    let b = (Tensor::rand([n, 1, 1, 1], (Kind::Float, dev)) * 2.0 - 1.0) * a.brightness;
-    let m = x.mean_dim([1i64, 2, 3].as_slice(), true, Kind::Float);
-    (x - &m) * c + m + b
+    if a.gamma > 0.0 {
+        // On each band's range within the sample, mapped to [0, 1] and back.
+        let dims = [2i64, 3];
+        let lo = x.amin(dims.as_slice(), true);
+        let span = x.amax(dims.as_slice(), true) - &lo + 1e-6;
+        let g = (symmetric(&x, &[n, 1, 1, 1]) * a.gamma).exp();
+        x = ((&x - &lo) / &span).clamp(0.0, 1.0).pow(&g) * span + lo;
+    }
+    if c == 3 && (a.saturation > 0.0 || a.hue > 0.0) {
+        let grey = x.mean_dim([1i64].as_slice(), true, Kind::Float);
+        let mut chroma = &x - &grey;
+        if a.hue > 0.0 {
+            // Rodrigues' rotation about the grey axis (1, 1, 1) / sqrt 3,
+            // one angle per sample: cos t * v + sin t * (k x v), k . v = 0.
+            let t = symmetric(&x, &[n, 1, 1, 1]) * (a.hue * std::f64::consts::PI);
+            let (r, g, b) = (chroma.narrow(1, 0, 1), chroma.narrow(1, 1, 1), chroma.narrow(1, 2, 1));
+            let s3 = 1.0 / 3f64.sqrt();
+            let cross = Tensor::cat(&[(&g * -1.0 + &b) * s3, (&r - &b) * s3, (&r * -1.0 + &g) * s3], 1);
+            chroma = &chroma * t.cos() + cross * t.sin();
+        }
+        if a.saturation > 0.0 {
+            chroma *= symmetric(&x, &[n, 1, 1, 1]) * a.saturation + 1.0;
+        }
+        x = grey + chroma;
+    }
+    if a.blur_sharpen > 0.0 {
+        let k = Tensor::from_slice(&[1f32, 2., 1., 2., 4., 2., 1., 2., 1.]).to_device(x.device()) / 16.0;
+        let kernel = k.view([1, 1, 3, 3]).repeat([c, 1, 1, 1]);
+        let blurred = x.conv2d(&kernel, None::<Tensor>, [1, 1], [1, 1], [1, 1], c);
+        let detail = symmetric(&x, &[n, 1, 1, 1]) * a.blur_sharpen + 1.0;
+        x = &blurred + (&x - &blurred) * detail;
+    }
+    if a.noise > 0.0 {
+        let sigma = Tensor::rand([n, 1, 1, 1], (Kind::Float, x.device())) * a.noise;
+        x = &x + x.randn_like() * sigma;
+    }
+    x
 }
 
 fn augment(x: &Tensor, a: &Augment) -> Tensor {
@@ -487,6 +547,45 @@ mod tests {
             logs.iter().map(|l| l.train_loss).collect::<Vec<_>>(),
             again.iter().map(|l| l.train_loss).collect::<Vec<_>>()
         );
+    }
+
+    #[test]
+    fn acquisition_changes_keep_shapes_and_values_finite() {
+        let _rng = crate::rng_lock();
+        tch::manual_seed(7);
+        let x = Tensor::randn([6, 3, 24, 24], (Kind::Float, Device::Cpu));
+        let a = Augment {
+            band_gain: 0.2,
+            band_offset: 0.2,
+            gamma: 0.3,
+            saturation: 0.3,
+            hue: 0.1,
+            blur_sharpen: 0.5,
+            noise: 0.1,
+            ..Augment::default()
+        };
+        let y = augment(&x, &a);
+        assert_eq!(y.size(), [6, 3, 24, 24]);
+        assert!(bool::try_from(y.isfinite().all()).unwrap());
+        assert!(f64::try_from((&y - &x).abs().mean(Kind::Float)).unwrap() > 1e-3, "it changes the samples");
+        // Off, they change nothing beyond the older augmentations.
+        let plain =
+            Augment { flips: false, rot90: false, brightness: 0.0, contrast: 0.0, scale: 0.0, ..Augment::default() };
+        assert!(bool::try_from(augment(&x, &plain).eq_tensor(&x).all()).unwrap());
+    }
+
+    /// A hue rotation keeps each pixel's grey level and colourfulness.
+    #[test]
+    fn hue_rotation_keeps_grey_and_chroma() {
+        let _rng = crate::rng_lock();
+        tch::manual_seed(3);
+        let x = Tensor::randn([4, 3, 8, 8], (Kind::Float, Device::Cpu));
+        let a = Augment { hue: 0.5, ..Augment::default() };
+        let y = acquisition(&x, &a);
+        let grey = |t: &Tensor| t.mean_dim([1i64].as_slice(), true, Kind::Float);
+        let norm = |t: &Tensor| (t - grey(t)).square().sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
+        assert!(f64::try_from((grey(&y) - grey(&x)).abs().max()).unwrap() < 1e-5);
+        assert!(f64::try_from((norm(&y) - norm(&x)).abs().max()).unwrap() < 1e-4);
     }
 
     #[test]

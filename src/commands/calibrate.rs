@@ -10,12 +10,9 @@ use rsdetect::calibration::calibrate_model;
 
 /// Runs `rsdetect calibrate`.
 pub fn run(args: &CalibrateArgs) -> Result<Status> {
-    let (paths, errors) = rsdetect::outputs::select_rasters(&args.images, args.list.as_deref())?;
-    if let Some(e) = errors.first() {
-        anyhow::bail!("{e}");
-    }
+    let sets = rsdetect::outputs::select_sets(&args.images, &args.list)?;
     let labels = pipeline::labels::read_label_files(&args.labels)?;
     let section = CalibrateSection { rule: args.rule.to_string(), tta: args.tta, ..CalibrateSection::default() };
-    calibrate_model(&args.model, &paths, &labels, &section, args.device, args.input_gsd)?;
+    calibrate_model(&args.model, &sets, &labels, &section, args.device, args.input_gsd)?;
     Ok(Status::Ok)
 }

@@ -65,7 +65,7 @@ pub fn run(args: &DetectArgs) -> Result<Status> {
         }
         pipeline::interrupt::request();
     });
-    let (mut paths, missing) = rsdetect::outputs::select_rasters(&args.inputs, args.list.as_deref())?;
+    let (mut paths, missing) = rsdetect::outputs::select_rasters(&args.inputs, &args.list)?;
     if let Some(sh) = args.shard {
         paths.retain(|p| fnv1a(&p.to_string_lossy()) % sh.n == sh.k);
     }

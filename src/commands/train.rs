@@ -34,16 +34,17 @@ pub fn run(args: &TrainArgs) -> Result<Status> {
     cfg.train.freeze_backbone |= args.freeze_backbone;
     let arch = cfg.model.arch()?;
 
-    let train_paths = rasters(&args.images, args.list.as_deref())?;
+    let train_paths = rasters(&args.images, &args.list)?;
     let val_inputs = if args.val_images.is_empty() { &args.images } else { &args.val_images };
-    let (train_paths, val_paths) = match (&args.val_list, args.val_images.is_empty()) {
-        (None, true) => {
-            // Every tenth raster validates; the rest train.
-            let (v, t): (Vec<_>, Vec<_>) = train_paths.into_iter().enumerate().partition(|(i, _)| i % 10 == 9);
-            (t.into_iter().map(|x| x.1).collect(), v.into_iter().map(|x| x.1).collect())
-        }
-        _ => (train_paths, rasters(val_inputs, args.val_list.as_deref())?),
+    let (train_paths, val_sets) = if args.val_list.is_empty() && args.val_images.is_empty() {
+        // Every tenth raster validates; the rest train.
+        let (v, t): (Vec<_>, Vec<_>) = train_paths.into_iter().enumerate().partition(|(i, _)| i % 10 == 9);
+        let v = v.into_iter().map(|x| x.1).collect();
+        (t.into_iter().map(|x| x.1).collect(), vec![("validation".to_string(), v)])
+    } else {
+        (train_paths, rsdetect::outputs::select_sets(val_inputs, &args.val_list)?)
     };
+    let val_paths: Vec<_> = val_sets.iter().flat_map(|(_, v)| v.iter().cloned()).collect();
     if train_paths.is_empty() {
         bail!("no training rasters found under {:?}", args.images);
     }
@@ -213,7 +214,7 @@ pub fn run(args: &TrainArgs) -> Result<Status> {
     model.save(&args.out)?;
     eprintln!("wrote {} ({:.0} s)", args.out.display(), start.elapsed().as_secs_f64());
     if !val_paths.is_empty() && !args.no_calibrate {
-        calibrate_model(&args.out, &val_paths, &label_files, &cfg.calibrate, args.device, args.input_gsd)?;
+        calibrate_model(&args.out, &val_sets, &label_files, &cfg.calibrate, args.device, args.input_gsd)?;
     }
     Ok(Status::Ok)
 }

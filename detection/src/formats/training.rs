@@ -28,13 +28,56 @@ pub struct Augment {
     pub brightness: f64,
     /// Contrast factor range: 1 ± this.
     pub contrast: f64,
-    /// Scale factor range: 1 ± this (per batch).
+    /// Scale factor range: 1 ± this (per batch; patch classifiers only).
     pub scale: f64,
+    /// Per-band gain range: 1 ± this, drawn per sample and band (another
+    /// sensor's or year's calibration).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub band_gain: f64,
+    /// Per-band offset: ± this many standard deviations, per sample and band.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub band_offset: f64,
+    /// Gamma range: exp(± this), per sample (other processing curves).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub gamma: f64,
+    /// Saturation factor range: 1 ± this, per sample (three-band imagery).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub saturation: f64,
+    /// Hue rotation: ± this many half-turns about the grey axis, per sample
+    /// (three-band imagery; another season's greens).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub hue: f64,
+    /// Blur or sharpen: detail (the image less its 3x3 blur) scaled by a
+    /// factor in 1 ± this, per sample (other optics and resampling).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub blur_sharpen: f64,
+    /// Gaussian noise of up to this many standard deviations, per sample.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub noise: f64,
+}
+
+/// Augmentations that are off are left out of the training record, so the
+/// records of models trained before they existed read and write alike.
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
 }
 
 impl Default for Augment {
     fn default() -> Self {
-        Augment { flips: true, rot90: true, brightness: 0.2, contrast: 0.2, scale: 0.1 }
+        Augment {
+            flips: true,
+            rot90: true,
+            brightness: 0.2,
+            contrast: 0.2,
+            scale: 0.1,
+            band_gain: 0.0,
+            band_offset: 0.0,
+            gamma: 0.0,
+            saturation: 0.0,
+            hue: 0.0,
+            blur_sharpen: 0.0,
+            noise: 0.0,
+        }
     }
 }
 
@@ -184,6 +227,21 @@ pub struct Calibration {
     pub validation: Counts,
     /// The best threshold for each suppression distance tried.
     pub per_suppression: Vec<SuppressionTrial>,
+    /// With several validation sets (e.g. one per year): each one's counts
+    /// at the chosen point.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub per_set: Vec<SetCounts>,
+}
+
+/// One validation set's counts at the chosen operating point.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SetCounts {
+    /// The set's name (its list file's stem).
+    pub name: String,
+    /// Its rasters.
+    pub rasters: usize,
+    /// Its counts.
+    pub counts: Counts,
 }
 
 /// The best threshold for one suppression distance.
