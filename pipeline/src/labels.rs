@@ -179,14 +179,24 @@ fn transform(ct: &CoordTransform, pts: &[MapPoint]) -> std::result::Result<Vec<M
 }
 
 /// The labels of `files` that fall inside `raster`, in its pixel grid.
+/// Georeferenced files pair with rasters by location, except that a file
+/// named after the raster (its file stem) is that raster's own, and other
+/// georeferenced files then do not apply to it.
 pub fn labels_in_raster(files: &[LabelFile], raster: &Raster) -> Result<Vec<PixelLabel>> {
     let info = raster.info();
     let (w, h) = raster.size();
     let name = info.path.file_name().map(|n| n.to_string_lossy().into_owned());
     let stem = info.path.file_stem().map(|n| n.to_string_lossy().into_owned());
     let inside = |p: &PixelPoint| p.x >= 0.0 && p.y >= 0.0 && p.x < w as f64 && p.y < h as f64;
+    // Labels kept one file per image (named after it) belong to that image
+    // alone: another file over the same place (another year's labels of the
+    // same tile) does not apply to it.
+    let own_file = |f: &LabelFile| {
+        matches!(f.coords, LabelCoords::Map(_)) && f.path.file_stem().map(|s| s.to_string_lossy().into_owned()) == stem
+    };
+    let has_own = files.iter().any(own_file);
     let mut out = Vec::new();
-    for f in files {
+    for f in files.iter().filter(|f| !has_own || own_file(f) || f.coords == LabelCoords::Pixel) {
         match &f.coords {
             LabelCoords::Pixel => {
                 let same_stem = f.path.file_stem().map(|s| s.to_string_lossy().into_owned()) == stem;
@@ -316,5 +326,34 @@ mod tests {
         let bad = dir.path().join("bad.csv");
         std::fs::write(&bad, "a,b\n1,2\n").unwrap();
         assert!(read_labels(&bad).unwrap_err().to_string().contains("needs columns x,y or xmin,ymin,xmax,ymax"));
+    }
+
+    /// Per-image label files: the file named after a raster is its own;
+    /// another file over the same place (the same tile labelled in another
+    /// year) does not add its labels.
+    #[test]
+    fn a_file_named_after_the_raster_is_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let points = |pts: &[(f64, f64)]| {
+            let features: Vec<String> = pts
+                .iter()
+                .map(|(x, y)| format!(r#"{{"type":"Feature","properties":{{}},"geometry":{{"type":"Point","coordinates":[{x},{y}]}}}}"#))
+                .collect();
+            format!(
+                r#"{{"type":"FeatureCollection","crs":{{"type":"name","properties":{{"name":"urn:ogc:def:crs:EPSG::32617"}}}},"features":[{}]}}"#,
+                features.join(",")
+            )
+        };
+        let own = dir.path().join("OSBS_029.geojson");
+        let other_year = dir.path().join("OSBS_029_2018.geojson");
+        std::fs::write(&own, points(&[(404215.0, 3285140.0), (404220.0, 3285130.0)])).unwrap();
+        std::fs::write(&other_year, points(&[(404215.2, 3285140.1), (404221.0, 3285131.0), (404230.0, 3285120.0)]))
+            .unwrap();
+        let osbs =
+            Raster::open(Path::new(env!("CARGO_MANIFEST_DIR")).join("../sample_tiles/neon/OSBS_029.tif")).unwrap();
+        let files = [read_labels(&other_year).unwrap(), read_labels(&own).unwrap()];
+        assert_eq!(labels_in_raster(&files, &osbs).unwrap().len(), 2, "only OSBS_029.geojson");
+        // Without a file of its own, every file over the raster applies.
+        assert_eq!(labels_in_raster(&files[..1], &osbs).unwrap().len(), 3);
     }
 }
