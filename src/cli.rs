@@ -34,6 +34,16 @@ pub enum Command {
     Merge(MergeArgs),
     /// Show the devices the classifier can run on (CPU, CUDA).
     Devices(DevicesArgs),
+    /// List the shipped models `--model NAME` finds, with their cards' summaries.
+    Models(ModelsArgs),
+}
+
+/// Arguments of `rsdetect models`.
+#[derive(Debug, clap::Args)]
+pub struct ModelsArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Arguments of `rsdetect merge`.
@@ -213,8 +223,9 @@ pub struct DetectArgs {
     /// the order of the inputs does not matter); combine with `rsdetect merge`.
     #[arg(long, value_name = "K/N")]
     pub shard: Option<Shard>,
-    /// Model file (default: the model shipped in models/weights/).
-    #[arg(long, value_name = "FILE")]
+    /// Model file, or the name of a shipped model (`rsdetect models` lists
+    /// them; default: `default`).
+    #[arg(long, value_name = "FILE|NAME")]
     pub model: Option<PathBuf>,
     /// TOML configuration (see configs/default.toml).
     #[arg(long, value_name = "FILE")]

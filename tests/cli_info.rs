@@ -1,4 +1,4 @@
-//! `rsdetect info` and `rsdetect devices`, run as a user runs them.
+//! `rsdetect info`, `rsdetect devices` and `rsdetect models`, run as a user runs them.
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -138,4 +138,25 @@ fn unknown_subcommands_and_flags_are_usage_errors() {
     let out = rsdetect(&["infoo"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("info"));
+}
+
+#[test]
+fn shipped_models_are_listed_and_found_by_name() {
+    let out = rsdetect(&["models"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert!(s.lines().any(|l| l.starts_with("default ") && l.len() > 20), "{s}");
+    let v: Value = serde_json::from_slice(&rsdetect(&["models", "--json"]).stdout).unwrap();
+    assert!(v.as_array().unwrap().iter().any(|m| m["name"] == "default"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("named");
+    let scene = "sample_tiles/synthetic/shrubs_512.tif";
+    let named = rsdetect(&["detect", scene, "--out", out_dir.to_str().unwrap(), "--model", "default"]);
+    assert_eq!(named.status.code(), Some(0), "{}", text(&named.stderr));
+    let run: Value = serde_json::from_str(&std::fs::read_to_string(out_dir.join("run.json")).unwrap()).unwrap();
+    assert!(run["model"]["path"].as_str().unwrap().ends_with("models/weights/default.safetensors"));
+    let missing = rsdetect(&["detect", scene, "--out", out_dir.to_str().unwrap(), "--model", "nosuch"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(text(&missing.stderr).contains("nosuch: no such model file or shipped model"), "{}", text(&missing.stderr));
 }

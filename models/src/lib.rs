@@ -21,7 +21,7 @@ pub mod train;
 pub use classifier::{Classifier, ClassifierError};
 pub use device::{devices, resolve, DeviceChoice, DeviceError, Devices};
 pub use model_file::{Arch, Model, ModelError, ModelMeta, Strictness};
-pub use patch_classifier::{default_model, TchClassifier};
+pub use patch_classifier::{default_model, resolve_model, shipped_models, ShippedModel, TchClassifier};
 
 /// The device type of tensors, for callers that place models.
 pub use tch::Device;

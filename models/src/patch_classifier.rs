@@ -14,7 +14,54 @@ pub fn default_model() -> PathBuf {
     if let Some(p) = std::env::var_os("RSDETECT_MODEL") {
         return PathBuf::from(p);
     }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("weights/default.safetensors")
+    shipped_dir().join("default.safetensors")
+}
+
+/// Where the shipped models and their cards live.
+pub fn shipped_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("weights")
+}
+
+/// A shipped model: `NAME.safetensors` beside its card `NAME.md`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ShippedModel {
+    /// What `--model` takes.
+    pub name: String,
+    /// The model file.
+    pub path: PathBuf,
+    /// The card's first line, without its heading marks.
+    pub summary: String,
+}
+
+/// The shipped models, by name.
+pub fn shipped_models() -> Vec<ShippedModel> {
+    let dir = shipped_dir();
+    let mut out: Vec<ShippedModel> = std::fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "safetensors"))
+        .filter(|p| !p.to_string_lossy().ends_with(".ckpt.safetensors"))
+        .map(|path| {
+            let name = path.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+            let card = std::fs::read_to_string(dir.join(format!("{name}.md"))).unwrap_or_default();
+            let summary = card.lines().map(|l| l.trim_start_matches('#').trim()).find(|l| !l.is_empty());
+            ShippedModel { summary: summary.unwrap_or("(no card)").to_owned(), name, path }
+        })
+        .collect();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
+}
+
+/// The model file `--model` means: a file that exists, else the shipped
+/// model of that name; `None` when it is neither.
+pub fn resolve_model(arg: &Path) -> Option<PathBuf> {
+    if arg.is_file() {
+        return Some(arg.to_owned());
+    }
+    let name = arg.to_str().filter(|n| !n.contains(['/', '.']))?;
+    shipped_models().into_iter().find(|m| m.name == name).map(|m| m.path)
 }
 
 /// Resident memory over which free heap pages are handed back after a

@@ -7,6 +7,7 @@ mod devices;
 mod evaluate;
 mod info;
 mod merge;
+mod models;
 mod train;
 
 use crate::cli::Command;
@@ -48,5 +49,6 @@ pub fn run(command: Command) -> anyhow::Result<Status> {
         Command::Evaluate(args) => evaluate::run(&args),
         Command::Merge(args) => merge::run(&args),
         Command::Devices(args) => devices::run(&args),
+        Command::Models(args) => models::run(&args),
     }
 }

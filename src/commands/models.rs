@@ -1,0 +1,17 @@
+//! `rsdetect models`: the shipped models `--model NAME` finds.
+
+use crate::cli::ModelsArgs;
+use crate::commands::Status;
+
+/// Prints each shipped model's name and its card's summary.
+pub fn run(args: &ModelsArgs) -> anyhow::Result<Status> {
+    let shipped = models::shipped_models();
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&shipped)?);
+    } else {
+        for m in &shipped {
+            println!("{:<12} {}", m.name, m.summary);
+        }
+    }
+    Ok(if shipped.is_empty() { Status::NothingFound } else { Status::Ok })
+}
