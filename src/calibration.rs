@@ -2,12 +2,13 @@
 //! distance that maximise F1 on validation rasters under the evaluation's
 //! matching rule, written into the model file.
 
-use anyhow::{Context, Result};
+use crate::error::{Error, Result};
 use detection::classify::PatchClassifier;
 use detection::evaluate::{add_curves, best_f1, sweep, sweep_thresholds, Counts, MatchRule, ScoredBox};
 use detection::formats::detect_config::Config;
 use detection::formats::train_config::CalibrateSection;
 use detection::formats::training::{Calibration, SetCounts, SuppressionTrial};
+use detection::formats::ConfigError;
 use detection::objects::{Detection, PixelLabel};
 use models::TchClassifier;
 use pipeline::detect::detect_raster;
@@ -30,7 +31,7 @@ pub fn calibrate_model(
     device: models::DeviceChoice,
     input_gsd: Option<f64>,
 ) -> Result<()> {
-    let rule: MatchRule = section.rule.parse().map_err(anyhow::Error::msg)?;
+    let rule: MatchRule = section.rule.parse().map_err(ConfigError::Invalid)?;
     let rasters: Vec<PathBuf> = sets.iter().flat_map(|(_, r)| r.iter().cloned()).collect();
     let set_of: Vec<usize> = sets.iter().enumerate().flat_map(|(i, (_, r))| std::iter::repeat_n(i, r.len())).collect();
     let mut classifier = TchClassifier::load(model_path, device)?;
@@ -88,7 +89,8 @@ pub fn calibrate_model(
             c.f1, thresholds[k], c.precision, c.recall
         );
     }
-    let (threshold, suppression, counts, set_counts) = best.context("no validation data to calibrate on")?;
+    let (threshold, suppression, counts, set_counts) =
+        best.ok_or_else(|| Error::Nothing("no validation data to calibrate on".into()))?;
     let mut model = models::Model::load(model_path, models::Device::Cpu)?;
     model.meta.score_threshold = threshold as f32;
     model.meta.suppression_m = suppression;

@@ -4,5 +4,8 @@
 //! and the output folders of detect and merge.
 
 pub mod calibration;
+pub mod error;
 pub mod outputs;
 pub mod training;
+
+pub use error::{Error, Result};

@@ -2,7 +2,7 @@
 //! GeoJSON file per input named after it, the merged file, and run.json;
 //! `detect`, `merge` and `evaluate` all read and write them through here.
 
-use anyhow::{Context, Result};
+use crate::error::{Error, Result};
 use detection::formats::run::{InputStatus, RunFile, RUN_FILE, RUN_VERSION};
 use pipeline::export::{self, FeatureCrs, FeatureSet};
 use std::collections::{HashMap, HashSet};
@@ -37,8 +37,8 @@ pub fn select_rasters(inputs: &[PathBuf], lists: &[PathBuf]) -> Result<(Vec<Path
 pub fn select_sets(inputs: &[PathBuf], lists: &[PathBuf]) -> Result<Vec<(String, Vec<PathBuf>)>> {
     if lists.len() < 2 {
         let (found, errors) = select_rasters(inputs, lists)?;
-        if let Some(e) = errors.first() {
-            anyhow::bail!("{e}");
+        if let Some(e) = errors.into_iter().next() {
+            return Err(e.into());
         }
         let name = lists.first().map(|l| stem(l)).unwrap_or_else(|| "validation".into());
         return Ok(vec![(name, found)]);
@@ -47,8 +47,8 @@ pub fn select_sets(inputs: &[PathBuf], lists: &[PathBuf]) -> Result<Vec<(String,
         .iter()
         .map(|l| {
             let (found, errors) = select_rasters(inputs, std::slice::from_ref(l))?;
-            if let Some(e) = errors.first() {
-                anyhow::bail!("{e}");
+            if let Some(e) = errors.into_iter().next() {
+                return Err(e.into());
             }
             Ok((stem(l), found))
         })
@@ -62,7 +62,8 @@ fn stem(p: &Path) -> String {
 
 /// The raster names in a list file.
 fn listed_names(list: &Path) -> Result<HashSet<String>> {
-    let text = std::fs::read_to_string(list).with_context(|| format!("{}: cannot read the list", list.display()))?;
+    let text = std::fs::read_to_string(list)
+        .map_err(|e| Error::File { path: list.to_owned(), reason: format!("cannot read the list: {e}") })?;
     Ok(text.lines().map(str::trim).filter(|l| !l.is_empty()).map(|l| stem(Path::new(l))).collect())
 }
 
@@ -91,16 +92,17 @@ pub fn merge_outputs(mut outputs: Vec<(PathBuf, PathBuf)>) -> Result<FeatureSet>
 /// Reads run.json of an output folder.
 pub fn read_run(dir: &Path) -> Result<RunFile> {
     let path = dir.join(RUN_FILE);
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("{}: not a detect output folder (no run.json)", dir.display()))?;
-    let run =
-        RunFile::from_json(&text).with_context(|| format!("{}: not a run.json rsdetect reads", path.display()))?;
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::File {
+        path: dir.to_owned(),
+        reason: format!("not a detect output folder (no run.json): {e}"),
+    })?;
+    let run = RunFile::from_json(&text)
+        .map_err(|e| Error::File { path: path.clone(), reason: format!("not a run.json rsdetect reads: {e}") })?;
     if run.version > RUN_VERSION {
-        anyhow::bail!(
-            "{}: written by a newer rsdetect (run.json version {}); update rsdetect",
-            path.display(),
-            run.version
-        );
+        return Err(Error::File {
+            path,
+            reason: format!("written by a newer rsdetect (run.json version {}); update rsdetect", run.version),
+        });
     }
     Ok(run)
 }

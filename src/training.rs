@@ -3,7 +3,7 @@
 //! every object centre for heatmap networks; the validation F1 of a heatmap
 //! network; and the training log and its curves.
 
-use anyhow::{bail, Result};
+use crate::error::{backend, Result};
 use detection::evaluate::{add_curves, best_f1, sweep, sweep_thresholds, Counts, MatchRule, ScoredBox};
 use detection::objects::{Detection, PixelLabel};
 use detection::suppress::suppress;
@@ -18,8 +18,8 @@ use std::path::{Path, PathBuf};
 /// Rasters for training: all must be found.
 pub fn rasters(inputs: &[PathBuf], lists: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let (found, errors) = crate::outputs::select_rasters(inputs, lists)?;
-    if let Some(e) = errors.first() {
-        bail!("{e}");
+    if let Some(e) = errors.into_iter().next() {
+        return Err(e.into());
     }
     Ok(found)
 }
@@ -100,8 +100,8 @@ impl Examples {
     /// Per-band mean and standard deviation, the model's normalisation.
     pub fn stats(&self) -> Result<(Vec<f32>, Vec<f32>)> {
         Ok(match self {
-            Examples::Patches(d) => band_stats(&d.x, None)?,
-            Examples::Chips(c) => band_stats(&c.x, Some(&c.valid))?,
+            Examples::Patches(d) => band_stats(&d.x, None).map_err(backend)?,
+            Examples::Chips(c) => band_stats(&c.x, Some(&c.valid)).map_err(backend)?,
         })
     }
 
@@ -176,7 +176,7 @@ pub fn read_log(path: &Path) -> Vec<EpochLog> {
 pub fn plot_curves(path: &Path, logs: &[EpochLog]) -> Result<()> {
     use plotters::prelude::*;
     let root = BitMapBackend::new(path, (1000, 400)).into_drawing_area();
-    root.fill(&WHITE)?;
+    root.fill(&WHITE).map_err(backend)?;
     let (left, right) = root.split_horizontally(500);
     let n = logs.len().max(2) as f64;
     let max_loss = logs.iter().map(|l| l.train_loss.max(l.val_loss)).fold(0.1, f64::max);
@@ -185,15 +185,18 @@ pub fn plot_curves(path: &Path, logs: &[EpochLog]) -> Result<()> {
         .margin(10)
         .x_label_area_size(30)
         .y_label_area_size(50)
-        .build_cartesian_2d(1f64..n, 0f64..max_loss * 1.05)?;
-    loss.configure_mesh().x_desc("epoch").draw()?;
-    loss.draw_series(LineSeries::new(logs.iter().map(|l| (l.epoch as f64, l.train_loss)), &BLUE))?
+        .build_cartesian_2d(1f64..n, 0f64..max_loss * 1.05)
+        .map_err(backend)?;
+    loss.configure_mesh().x_desc("epoch").draw().map_err(backend)?;
+    loss.draw_series(LineSeries::new(logs.iter().map(|l| (l.epoch as f64, l.train_loss)), &BLUE))
+        .map_err(backend)?
         .label("train")
         .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLUE));
-    loss.draw_series(LineSeries::new(logs.iter().map(|l| (l.epoch as f64, l.val_loss)), &RED))?
+    loss.draw_series(LineSeries::new(logs.iter().map(|l| (l.epoch as f64, l.val_loss)), &RED))
+        .map_err(backend)?
         .label("validation")
         .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], RED));
-    loss.configure_series_labels().border_style(BLACK).draw()?;
+    loss.configure_series_labels().border_style(BLACK).draw().map_err(backend)?;
     // Patch classifiers: accuracy; heatmap networks: validation F1.
     let f1 = logs.iter().any(|l| l.val_f1.is_some());
     let mut acc = ChartBuilder::on(&right)
@@ -201,14 +204,15 @@ pub fn plot_curves(path: &Path, logs: &[EpochLog]) -> Result<()> {
         .margin(10)
         .x_label_area_size(30)
         .y_label_area_size(50)
-        .build_cartesian_2d(1f64..n, if f1 { 0f64..1.0 } else { 0.5f64..1.0 })?;
-    acc.configure_mesh().x_desc("epoch").draw()?;
+        .build_cartesian_2d(1f64..n, if f1 { 0f64..1.0 } else { 0.5f64..1.0 })
+        .map_err(backend)?;
+    acc.configure_mesh().x_desc("epoch").draw().map_err(backend)?;
     let series = |get: fn(&EpochLog) -> Option<f64>| -> Vec<(f64, f64)> {
         logs.iter().filter_map(|l| get(l).map(|v| (l.epoch as f64, v))).collect()
     };
-    acc.draw_series(LineSeries::new(series(|l| l.train_acc), &BLUE))?;
-    acc.draw_series(LineSeries::new(series(|l| l.val_acc), &RED))?;
-    acc.draw_series(LineSeries::new(series(|l| l.val_f1), &RED))?;
-    root.present()?;
+    acc.draw_series(LineSeries::new(series(|l| l.train_acc), &BLUE)).map_err(backend)?;
+    acc.draw_series(LineSeries::new(series(|l| l.val_acc), &RED)).map_err(backend)?;
+    acc.draw_series(LineSeries::new(series(|l| l.val_f1), &RED)).map_err(backend)?;
+    root.present().map_err(backend)?;
     Ok(())
 }
