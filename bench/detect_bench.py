@@ -111,6 +111,17 @@ def main():
               f"{eff:>11.2f}")
     results["detect_scaling"] = rows
 
+    # The default command as a user types it (no config, no flags): one
+    # pass per tile unless the model's operating point asks for more.
+    scene = os.path.join(DATA, "scene_5000.tif")
+    secs, rss, r = detect([scene], os.path.join(DATA, "detect_default"))
+    row = {"raster": "scene_5000.tif", "mpx": 25.0, "seconds": secs, "mpx_per_s": 25.0 / secs, "peak_rss_mb": rss,
+           "tta": r["model"]["meta"]["tta"]}
+    results["detect_default_command"] = row
+    print(f"\nthe default command (no flags) on scene_5000.tif: {secs:.1f} s, {row['mpx_per_s']:.2f} Mpx/s, "
+          f"peak RSS {rss:.0f} MB, test-time augmentation {'on' if row['tta'] else 'off'} (target >= 0.5 Mpx/s, "
+          f"< 1536 MB)")
+
     zz = os.path.join(SHARED, "ziziphus/zone-test-1.jpg")
     if os.path.exists(zz):
         print("\n## The paper's grid on the Ziziphus scene (64 px windows, stride 19), and preprocessing")

@@ -2,7 +2,7 @@
 //! distance that maximise F1 on validation rasters under the evaluation's
 //! matching rule, written into the model file.
 
-use crate::error::{Error, Result};
+use crate::error::{backend, Error, Result};
 use detection::classify::PatchClassifier;
 use detection::evaluate::{add_curves, best_f1, sweep, sweep_thresholds, Counts, MatchRule, ScoredBox};
 use detection::formats::detect_config::Config;
@@ -46,8 +46,9 @@ pub fn calibrate_model(
     let thresholds = sweep_thresholds();
     // Progress lines only where someone watches; logs get the results.
     let progress = std::io::stderr().is_terminal();
-    // The best point so far: threshold, suppression, counts, each set's counts.
-    let mut best: Option<(f64, f64, Counts, Vec<Counts>)> = None;
+    // The best point so far: threshold, suppression, counts, and the curves
+    // at that suppression (all sets, then each set).
+    let mut best: Option<(f64, f64, Counts, Vec<Vec<Counts>>)> = None;
     let mut table = Vec::new();
     for &s in &section.suppression_m {
         // Score as detect will with this suppression distance (the window
@@ -76,7 +77,9 @@ pub fn calibrate_model(
         }
         let (k, c) = best_f1(&totals).expect("thresholds");
         if best.as_ref().is_none_or(|b| c.f1 > b.2.f1) {
-            best = Some((thresholds[k], s, c, per_set.iter().map(|curve| curve[k]).collect()));
+            let mut curves = vec![totals.clone()];
+            curves.extend(per_set.iter().cloned());
+            best = Some((thresholds[k], s, c, curves));
         }
         table.push(SuppressionTrial {
             suppression_m: s,
@@ -89,8 +92,15 @@ pub fn calibrate_model(
             c.f1, thresholds[k], c.precision, c.recall
         );
     }
-    let (threshold, suppression, counts, set_counts) =
+    let (threshold, suppression, counts, curves) =
         best.ok_or_else(|| Error::Nothing("no validation data to calibrate on".into()))?;
+    let k = thresholds.iter().position(|&t| t == threshold).expect("a swept threshold");
+    let set_counts: Vec<Counts> = curves[1..].iter().map(|c| c[k]).collect();
+    let mut names = vec!["all validation rasters".to_string()];
+    names.extend(sets.iter().map(|(n, _)| n.clone()));
+    let shown = if sets.len() > 1 { &curves[..] } else { &curves[..1] };
+    let png = model_path.with_extension("operating-point.png");
+    plot_f1(&png, &thresholds, shown, &names, threshold)?;
     let mut model = models::Model::load(model_path, models::Device::Cpu)?;
     model.meta.score_threshold = threshold as f32;
     model.meta.suppression_m = suppression;
@@ -131,5 +141,40 @@ pub fn calibrate_model(
             );
         }
     }
+    Ok(())
+}
+
+/// F1 against the score threshold, one line per curve (all validation
+/// rasters, then each set), with the chosen threshold marked: how F1 holds
+/// around the operating point, for the model card.
+fn plot_f1(path: &Path, thresholds: &[f64], curves: &[Vec<Counts>], names: &[String], chosen: f64) -> Result<()> {
+    use plotters::prelude::*;
+    let root = BitMapBackend::new(path, (700, 450)).into_drawing_area();
+    root.fill(&WHITE).map_err(backend)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption("F1 against the score threshold", ("sans-serif", 20))
+        .margin(15)
+        .x_label_area_size(35)
+        .y_label_area_size(45)
+        .build_cartesian_2d(0f64..1f64, 0f64..1f64)
+        .map_err(backend)?;
+    chart.configure_mesh().x_desc("score threshold").y_desc("F1").draw().map_err(backend)?;
+    let colours = [BLACK, BLUE, RED, GREEN, MAGENTA, CYAN];
+    for (i, (curve, name)) in curves.iter().zip(names).enumerate() {
+        let colour = colours[i % colours.len()];
+        let points = thresholds.iter().zip(curve).map(|(&t, c)| (t, c.f1));
+        chart
+            .draw_series(LineSeries::new(points, colour.stroke_width(2)))
+            .map_err(backend)?
+            .label(name.as_str())
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], colour.stroke_width(2)));
+    }
+    chart
+        .draw_series(LineSeries::new([(chosen, 0.0), (chosen, 1.0)], BLACK.mix(0.4)))
+        .map_err(backend)?
+        .label(format!("chosen: {chosen:.2}"))
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK.mix(0.4)));
+    chart.configure_series_labels().border_style(BLACK).background_style(WHITE.mix(0.8)).draw().map_err(backend)?;
+    root.present().map_err(backend)?;
     Ok(())
 }
