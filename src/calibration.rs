@@ -46,9 +46,9 @@ pub fn calibrate_model(
     let thresholds = sweep_thresholds();
     // Progress lines only where someone watches; logs get the results.
     let progress = std::io::stderr().is_terminal();
-    // The best point so far: threshold, suppression, counts, and the curves
-    // at that suppression (all sets, then each set).
-    let mut best: Option<(f64, f64, Counts, Vec<Vec<Counts>>)> = None;
+    // The best point so far: its threshold's index, suppression, counts, and
+    // the curves at that suppression (all sets, then each set).
+    let mut best: Option<(usize, f64, Counts, Vec<Vec<Counts>>)> = None;
     let mut table = Vec::new();
     for &s in &section.suppression_m {
         // Score as detect will with this suppression distance (the window
@@ -79,7 +79,7 @@ pub fn calibrate_model(
         if best.as_ref().is_none_or(|b| c.f1 > b.2.f1) {
             let mut curves = vec![totals.clone()];
             curves.extend(per_set.iter().cloned());
-            best = Some((thresholds[k], s, c, curves));
+            best = Some((k, s, c, curves));
         }
         table.push(SuppressionTrial {
             suppression_m: s,
@@ -92,9 +92,9 @@ pub fn calibrate_model(
             c.f1, thresholds[k], c.precision, c.recall
         );
     }
-    let (threshold, suppression, counts, curves) =
+    let (k, suppression, counts, curves) =
         best.ok_or_else(|| Error::Nothing("no validation data to calibrate on".into()))?;
-    let k = thresholds.iter().position(|&t| t == threshold).expect("a swept threshold");
+    let threshold = thresholds[k];
     let set_counts: Vec<Counts> = curves[1..].iter().map(|c| c[k]).collect();
     let mut names = vec!["all validation rasters".to_string()];
     names.extend(sets.iter().map(|(n, _)| n.clone()));

@@ -19,12 +19,7 @@ pub fn select_rasters(inputs: &[PathBuf], lists: &[PathBuf]) -> Result<(Vec<Path
     if !lists.is_empty() {
         let mut names = HashSet::new();
         for list in lists {
-            let listed = listed_names(list)?;
-            let present = found.iter().filter(|p| listed.contains(&stem(p))).count();
-            if present < listed.len() {
-                tracing::warn!("{}: {} of {} listed rasters found", list.display(), present, listed.len());
-            }
-            names.extend(listed);
+            names.extend(listed(&found, list)?);
         }
         found.retain(|p| names.contains(&stem(p)));
     }
@@ -35,24 +30,30 @@ pub fn select_rasters(inputs: &[PathBuf], lists: &[PathBuf]) -> Result<(Vec<Path
 /// set of them all without lists), named after the list: validation sets
 /// reported one by one, such as the same places imaged in two years.
 pub fn select_sets(inputs: &[PathBuf], lists: &[PathBuf]) -> Result<Vec<(String, Vec<PathBuf>)>> {
-    if lists.len() < 2 {
-        let (found, errors) = select_rasters(inputs, lists)?;
-        if let Some(e) = errors.into_iter().next() {
-            return Err(e.into());
-        }
-        let name = lists.first().map(|l| stem(l)).unwrap_or_else(|| "validation".into());
-        return Ok(vec![(name, found)]);
+    let (found, errors) = pipeline::inputs::find_rasters(inputs);
+    if let Some(e) = errors.into_iter().next() {
+        return Err(e.into());
+    }
+    if lists.is_empty() {
+        return Ok(vec![("validation".into(), found)]);
     }
     lists
         .iter()
         .map(|l| {
-            let (found, errors) = select_rasters(inputs, std::slice::from_ref(l))?;
-            if let Some(e) = errors.into_iter().next() {
-                return Err(e.into());
-            }
-            Ok((stem(l), found))
+            let names = listed(&found, l)?;
+            Ok((stem(l), found.iter().filter(|p| names.contains(&stem(p))).cloned().collect()))
         })
         .collect()
+}
+
+/// The names in `list`, with a warning when some are not among `found`.
+fn listed(found: &[PathBuf], list: &Path) -> Result<HashSet<String>> {
+    let names = listed_names(list)?;
+    let present = found.iter().filter(|p| names.contains(&stem(p))).count();
+    if present < names.len() {
+        tracing::warn!("{}: {} of {} listed rasters found", list.display(), present, names.len());
+    }
+    Ok(names)
 }
 
 /// A path's file stem, the name rasters are listed by.

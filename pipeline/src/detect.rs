@@ -87,6 +87,8 @@ struct Plan<'a> {
     path: &'a Path,
     view: ModelViewOf,
     read_bands: Vec<usize>,
+    /// Where the model's bands lie among the bands read.
+    model_pos: Vec<usize>,
     patch: usize,
     heatmap: bool,
     batch: usize,
@@ -116,17 +118,16 @@ impl Plan<'_> {
     fn send_patches(
         &self,
         data: &WindowData<f32>,
-        model_pos: &[usize],
         cands: Vec<Candidate>,
         square: impl Fn(&Candidate) -> (isize, isize, usize),
         tx: &SyncSender<Msg>,
     ) -> Option<f64> {
         let mut sent = 0.0;
         for chunk in cands.chunks(self.batch) {
-            let mut values = Vec::with_capacity(chunk.len() * model_pos.len() * self.patch * self.patch);
+            let mut values = Vec::with_capacity(chunk.len() * self.model_pos.len() * self.patch * self.patch);
             for c in chunk {
                 let (x, y, side) = square(c);
-                extract(data, model_pos, x, y, side, self.patch, &mut values);
+                extract(data, &self.model_pos, x, y, side, self.patch, &mut values);
             }
             let t = Instant::now();
             if tx.send(Msg::Patches(chunk.to_vec(), values)).is_err() {
@@ -170,7 +171,6 @@ struct PreprocessMode {
     cut: f32,
     filter: BlobFilter,
     overlap: usize,
-    model_bands: Vec<usize>,
 }
 
 impl CandidateMode for PreprocessMode {
@@ -197,7 +197,7 @@ impl CandidateMode for PreprocessMode {
             let (x, y) = centred_square(c.centre, plan.patch, plan.size);
             (x, y, plan.patch)
         };
-        plan.send_patches(data, &plan.positions(&self.model_bands), cands, square, tx)
+        plan.send_patches(data, cands, square, tx)
     }
 }
 
@@ -205,7 +205,6 @@ impl CandidateMode for PreprocessMode {
 struct SlidingMode {
     grid: SlidingGrid,
     size: usize,
-    model_bands: Vec<usize>,
 }
 
 impl CandidateMode for SlidingMode {
@@ -226,7 +225,7 @@ impl CandidateMode for SlidingMode {
                 || data.valid[y as usize * w.width + x as usize]
         });
         let square = |c: &Candidate| (c.footprint.x as isize, c.footprint.y as isize, c.footprint.width);
-        plan.send_patches(data, &plan.positions(&self.model_bands), windows, square, tx)
+        plan.send_patches(data, windows, square, tx)
     }
 }
 
@@ -237,7 +236,6 @@ struct DenseMode {
     /// The trunk's stride: tiles and overlaps on its multiples keep every
     /// tile's lattice on one global lattice.
     overlap: usize,
-    model_bands: Vec<usize>,
 }
 
 impl DenseMode {
@@ -246,7 +244,7 @@ impl DenseMode {
     /// centred on edge pixels can be scored. Heatmap networks score edge
     /// pixels as they were trained to, without padding.
     fn padded(&self, plan: &Plan, data: &WindowData<f32>, core: PixelWindow) -> DenseTile {
-        let model_pos = plan.positions(&self.model_bands);
+        let model_pos = &plan.model_pos;
         let step = self.step;
         let w = &data.window;
         let pad = if plan.heatmap { 0 } else { (plan.patch / 2).div_ceil(step) * step };
@@ -304,7 +302,6 @@ fn mode_for(
     notes: &mut Vec<String>,
 ) -> Result<Box<dyn CandidateMode>> {
     let path = raster.path();
-    let model_bands = spec.bands.clone();
     Ok(match &opts.source {
         CandidateSource::Dense { step } => {
             let stride = spec
@@ -313,11 +310,11 @@ fn mode_for(
             if stride % step != 0 {
                 return Err(Error::Grid(format!("dense step {step} must divide the model's stride {stride}")));
             }
-            Box::new(DenseMode { step: *step, overlap: spec.patch.div_ceil(stride) * stride, model_bands })
+            Box::new(DenseMode { step: *step, overlap: spec.patch.div_ceil(stride) * stride })
         }
         CandidateSource::Sliding(s) => {
             let (w, h) = view.size();
-            Box::new(SlidingMode { grid: SlidingGrid::new(w, h, s.size, s.stride, s.edge), size: s.size, model_bands })
+            Box::new(SlidingMode { grid: SlidingGrid::new(w, h, s.size, s.stride, s.edge), size: s.size })
         }
         CandidateSource::Preprocess(p) => {
             raster.check_bands(&p.bands, "panchromatic conversion")?;
@@ -348,7 +345,6 @@ fn mode_for(
                     pixel_area_m2: view_m * view_m,
                 },
                 overlap: spec.patch.max(blob_px) + 2,
-                model_bands,
             })
         }
     })
@@ -392,9 +388,12 @@ pub fn detect_raster(
             read_bands.push(*b);
         }
     }
+    let position = |b: &usize| read_bands.iter().position(|r| r == b).expect("read");
+    let model_pos = spec.bands.iter().map(position).collect();
     let plan = Plan {
         path,
         view: ModelViewOf { view: model_view, resampling: opts.resampling },
+        model_pos,
         read_bands,
         patch: spec.patch,
         heatmap: spec.heatmap,
