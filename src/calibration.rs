@@ -3,6 +3,7 @@
 //! matching rule, written into the model file.
 
 use crate::error::{backend, Error, Result};
+use crate::training::chip_curves;
 use detection::classify::PatchClassifier;
 use detection::evaluate::{add_curves, best_f1, sweep, sweep_thresholds, Counts, MatchRule, ScoredBox};
 use detection::formats::detect_config::Config;
@@ -10,6 +11,8 @@ use detection::formats::train_config::CalibrateSection;
 use detection::formats::training::{Calibration, SetCounts, SuppressionTrial};
 use detection::formats::ConfigError;
 use detection::objects::{Detection, PixelLabel};
+use detection::options::CandidateSource;
+use models::train::Chips;
 use models::TchClassifier;
 use pipeline::detect::detect_raster;
 use pipeline::labels::{labels_in_raster, LabelFile};
@@ -108,6 +111,7 @@ pub fn calibrate_model(
     model.meta.training.get_or_insert_with(Default::default).calibration = Some(Calibration {
         rule: rule.to_string(),
         rasters: rasters.len(),
+        blocks: None,
         score_threshold: threshold,
         suppression_m: suppression,
         tta: classifier.tta(),
@@ -141,6 +145,63 @@ pub fn calibrate_model(
             );
         }
     }
+    Ok(())
+}
+
+/// Chooses and stores the operating point of the heatmap network at
+/// `model_path` on validation chips held out of the training rasters (when
+/// no validation rasters were given), one pass per chip.
+pub fn calibrate_on_chips(model_path: &Path, val: &Chips, section: &CalibrateSection, pixel_m: f64) -> Result<()> {
+    let rule: MatchRule = section.rule.parse().map_err(ConfigError::Invalid)?;
+    let mut model = models::Model::load(model_path, models::Device::Cpu)?;
+    let thresholds = sweep_thresholds();
+    let mut best: Option<(usize, f64, Counts, Vec<Counts>)> = None;
+    let mut table = Vec::new();
+    for &s in &section.suppression_m {
+        let curve = chip_curves(&model, val, rule, pixel_m, s / pixel_m);
+        let (k, c) = best_f1(&curve).expect("thresholds");
+        if best.as_ref().is_none_or(|b| c.f1 > b.2.f1) {
+            best = Some((k, s, c, curve));
+        }
+        table.push(SuppressionTrial {
+            suppression_m: s,
+            stride: CandidateSource::Dense { step: 1 },
+            best_threshold: thresholds[k],
+            counts: c,
+        });
+        eprintln!(
+            "suppression {s} m: best F1 {:.4} at threshold {:.2} (precision {:.4}, recall {:.4})",
+            c.f1, thresholds[k], c.precision, c.recall
+        );
+    }
+    let (k, suppression, counts, curve) =
+        best.ok_or_else(|| Error::Nothing("no validation data to calibrate on".into()))?;
+    let threshold = thresholds[k];
+    let png = model_path.with_extension("operating-point.png");
+    plot_f1(&png, &thresholds, &[curve], &[format!("{} held-out blocks", val.len())], threshold)?;
+    model.meta.score_threshold = threshold as f32;
+    model.meta.suppression_m = suppression;
+    model.meta.tta = false;
+    model.meta.training.get_or_insert_with(Default::default).calibration = Some(Calibration {
+        rule: rule.to_string(),
+        rasters: 0,
+        blocks: Some(val.len()),
+        score_threshold: threshold,
+        suppression_m: suppression,
+        tta: false,
+        validation: counts,
+        per_suppression: table,
+        per_set: vec![],
+    });
+    model.save(model_path)?;
+    eprintln!(
+        "{}: operating point threshold {threshold:.2}, suppression {suppression} m: precision {:.4}, recall {:.4}, F1 {:.4} on {} held-out blocks",
+        model_path.display(),
+        counts.precision,
+        counts.recall,
+        counts.f1,
+        val.len()
+    );
     Ok(())
 }
 

@@ -101,6 +101,11 @@ pub struct TrainArgs {
     /// Where to write the model.
     #[arg(long, value_name = "MODEL.safetensors")]
     pub out: PathBuf,
+    /// Labelled areas: polygons (GeoJSON, Shapefile, GeoPackage) inside which
+    /// every object is labelled; background is learned only there. Without
+    /// them, every object in each training raster is taken as labelled.
+    #[arg(long, num_args = 1.., value_name = "FILE")]
+    pub areas: Vec<PathBuf>,
     /// Network: resnet18, resnet34, resnet50, resnet-small, resnet-small-heatmap, googlenet, googlenet-small.
     #[arg(long)]
     pub arch: Option<String>,
@@ -116,9 +121,14 @@ pub struct TrainArgs {
     /// Where training runs: auto, cpu, cuda or cuda:N.
     #[arg(long, default_value = "auto")]
     pub device: models::DeviceChoice,
-    /// Start from another model's weights (transfer learning; a torchvision export works too).
-    #[arg(long, value_name = "MODEL")]
+    /// Start from another model's weights (transfer learning; a torchvision
+    /// export works too). Without --init, --scratch, --config or --arch,
+    /// training starts from the shipped model whose bands fit.
+    #[arg(long, value_name = "MODEL", conflicts_with = "scratch")]
     pub init: Option<PathBuf>,
+    /// Start from random weights, not from a shipped model.
+    #[arg(long)]
+    pub scratch: bool,
     /// Train only the classifier head (with --init).
     #[arg(long)]
     pub freeze_backbone: bool,

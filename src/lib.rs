@@ -6,6 +6,7 @@
 pub mod calibration;
 pub mod error;
 pub mod outputs;
+pub mod starting_point;
 pub mod training;
 
 pub use error::{Error, Result};

@@ -10,7 +10,8 @@ use detection::suppress::suppress;
 use indicatif::{ProgressBar, ProgressStyle};
 use models::train::{band_stats, Chips, Data, EpochLog};
 use models::Model;
-use pipeline::dataset::{chips, sample, Patches, Sampling};
+use pipeline::areas::{areas_in_raster, AreaFile};
+use pipeline::dataset::{chips, sample, Labelled, Patches, Sampling};
 use pipeline::labels::{labels_in_raster, LabelFile};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
@@ -25,7 +26,7 @@ pub fn rasters(inputs: &[PathBuf], lists: &[PathBuf]) -> Result<Vec<PathBuf>> {
 }
 
 /// Patches of many rasters, cut in parallel, concatenated in input order.
-pub fn patches(paths: &[PathBuf], labels: &[LabelFile], s: &Sampling, what: &str) -> Result<(Patches, usize)> {
+pub fn patches(paths: &[PathBuf], labels: &Labels, s: &Sampling, what: &str) -> Result<(Patches, usize)> {
     let bar = ProgressBar::new(paths.len() as u64);
     bar.set_style(
         ProgressStyle::with_template("{prefix:>8} [{bar:30}] {pos}/{len} rasters")
@@ -37,9 +38,8 @@ pub fn patches(paths: &[PathBuf], labels: &[LabelFile], s: &Sampling, what: &str
         .par_iter()
         .enumerate()
         .map(|(i, p)| {
-            let raster = pipeline::Raster::open(p)?;
-            let found = labels_in_raster(labels, &raster)?;
-            let out = sample(p, &found, s, i as u64)?;
+            let (found, areas) = labels.in_raster(p)?;
+            let out = sample(p, Labelled { objects: &found, areas: areas.as_deref() }, s, i as u64)?;
             bar.inc(1);
             Ok((out, found.len()))
         })
@@ -56,13 +56,12 @@ pub fn patches(paths: &[PathBuf], labels: &[LabelFile], s: &Sampling, what: &str
 }
 
 /// Chips of many rasters, cut in parallel, concatenated in input order.
-pub fn chips_of(paths: &[PathBuf], labels: &[LabelFile], s: &Sampling, size: usize) -> Result<(Chips, usize)> {
+pub fn chips_of(paths: &[PathBuf], labels: &Labels, s: &Sampling, size: usize) -> Result<(Chips, usize)> {
     let parts: Vec<Result<(pipeline::dataset::Chips, usize)>> = paths
         .par_iter()
         .map(|p| {
-            let raster = pipeline::Raster::open(p)?;
-            let found = labels_in_raster(labels, &raster)?;
-            Ok((chips(p, &found, s, size)?, found.len()))
+            let (found, areas) = labels.in_raster(p)?;
+            Ok((chips(p, Labelled { objects: &found, areas: areas.as_deref() }, s, size)?, found.len()))
         })
         .collect();
     let mut all = pipeline::dataset::Chips::default();
@@ -73,6 +72,47 @@ pub fn chips_of(paths: &[PathBuf], labels: &[LabelFile], s: &Sampling, size: usi
         all.extend(c);
     }
     Ok((Chips::from_chips(&all, s.bands.len(), size), objects))
+}
+
+/// Labelled-area polygons in a raster's pixels.
+pub type Areas = Vec<geo::Polygon<f64>>;
+
+/// What the user labelled: objects, and optionally the areas in which
+/// every object is labelled.
+pub struct Labels {
+    /// The label files.
+    pub files: Vec<LabelFile>,
+    /// The labelled-area files; empty: every training raster is labelled
+    /// throughout.
+    pub areas: Vec<AreaFile>,
+}
+
+impl Labels {
+    /// The objects inside the raster at `path`, and its labelled areas
+    /// (`None` without area files), in its pixels.
+    pub fn in_raster(&self, path: &Path) -> Result<(Vec<PixelLabel>, Option<Areas>)> {
+        let raster = pipeline::Raster::open(path)?;
+        let found = labels_in_raster(&self.files, &raster)?;
+        let areas = if self.areas.is_empty() { None } else { Some(areas_in_raster(&self.areas, &raster)?) };
+        Ok((found, areas))
+    }
+
+    /// Labelled-area polygons, when area files were given.
+    pub fn polygons(&self) -> Option<usize> {
+        (!self.areas.is_empty()).then(|| self.areas.iter().map(|a| a.polygons.len()).sum())
+    }
+
+    /// What is taken as background, for the user.
+    pub fn assumption(&self) -> String {
+        if self.areas.is_empty() {
+            "every object in each training raster is labelled: unlabelled pixels are background \
+             (pass --areas with polygons where that holds to learn background only there)"
+                .into()
+        } else {
+            let n = self.polygons().unwrap_or(0);
+            format!("every object inside the {n} labelled area(s) is labelled: background is learned there only")
+        }
+    }
 }
 
 /// What a network learns from.
@@ -119,7 +159,7 @@ impl Examples {
 pub fn examples(
     heatmap: bool,
     paths: (&[PathBuf], &[PathBuf]),
-    labels: &[LabelFile],
+    labels: &Labels,
     sampling: &Sampling,
     chip: usize,
 ) -> Result<(Examples, Examples, usize, usize)> {
@@ -136,10 +176,10 @@ pub fn examples(
     Ok((Examples::Patches(t), Examples::Patches(v), n_train, n_val))
 }
 
-/// The best F1 over score thresholds of a heatmap network's detections on
-/// validation chips (peaks, suppression within `suppression_px`, matched by
-/// `rule`), and that threshold.
-pub fn heatmap_f1(model: &Model, val: &Chips, rule: MatchRule, pixel_m: f64, suppression_px: f64) -> (f64, f64) {
+/// Counts at every threshold of [`sweep_thresholds`] of a heatmap
+/// network's detections on validation chips (peaks, suppression within
+/// `suppression_px`, matched by `rule`).
+pub fn chip_curves(model: &Model, val: &Chips, rule: MatchRule, pixel_m: f64, suppression_px: f64) -> Vec<Counts> {
     let thresholds = sweep_thresholds();
     let mut totals = vec![Counts::default(); thresholds.len()];
     for (i, peaks) in models::train::chip_peaks(model, val).into_iter().enumerate() {
@@ -148,9 +188,35 @@ pub fn heatmap_f1(model: &Model, val: &Chips, rule: MatchRule, pixel_m: f64, sup
         let truth: Vec<PixelLabel> = val.centres[i].iter().map(|&centre| PixelLabel { centre, bbox: None }).collect();
         add_curves(&mut totals, &sweep(&boxes, &truth, rule, pixel_m, &thresholds));
     }
-    let (k, best) = best_f1(&totals).expect("thresholds");
-    (best.f1, thresholds[k])
+    totals
 }
+
+/// The best F1 over score thresholds of a heatmap network's detections on
+/// validation chips (see [`chip_curves`]), and that threshold.
+pub fn heatmap_f1(model: &Model, val: &Chips, rule: MatchRule, pixel_m: f64, suppression_px: f64) -> (f64, f64) {
+    let totals = chip_curves(model, val, rule, pixel_m, suppression_px);
+    let (k, best) = best_f1(&totals).expect("thresholds");
+    (best.f1, sweep_thresholds()[k])
+}
+
+/// Holds out every fifth chip (a block of the training rasters, whole)
+/// for validation when no validation rasters are given: neighbouring
+/// pixels do not land on both sides, as they would with random crops.
+/// Chips with nothing to learn (outside every labelled area) are dropped.
+pub fn hold_out_blocks(chips: &Chips) -> (Chips, Chips) {
+    let useful = chips.with_data();
+    let every = if useful.len() >= 5 { 5 } else { useful.len().max(2) };
+    let (mut train, mut val) = (Vec::new(), Vec::new());
+    for (k, &i) in useful.iter().enumerate() {
+        if k % every == every - 1 {
+            val.push(i);
+        } else {
+            train.push(i);
+        }
+    }
+    (chips.select(&train), chips.select(&val))
+}
+
 /// Earlier epochs from a log being appended to.
 pub fn read_log(path: &Path) -> Vec<EpochLog> {
     let Ok(mut r) = csv::Reader::from_path(path) else { return vec![] };

@@ -271,6 +271,38 @@ fn training_reads_shapefile_and_geopackage_labels_and_resumes() {
     assert!(log.lines().nth(2).unwrap().starts_with("2,"));
 }
 
+/// A plain `rsdetect train` (images, labels, output) starts from the shipped
+/// model whose bands fit, at its scale, holds out blocks of the imagery to
+/// validate, and chooses the operating point on them.
+#[test]
+fn a_plain_train_starts_from_the_shipped_model_and_validates_on_held_out_blocks() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("m.safetensors");
+    let o = rsdetect(&["train", "--images", SCENE, "--labels", SCENE_LABELS, "--out", s(&out), "--epochs", "2"]);
+    let err = text(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("starting from the shipped model default (bands 1,2,3)"), "{err}");
+    assert!(err.contains("every object in each training raster is labelled"), "{err}");
+    // 512 px of 0.5 m seen at the model's 0.6 m: 2 x 2 blocks of 256 px, one validates.
+    assert!(err.contains("3 chips train, 1 held out to validate"), "{err}");
+    assert!(err.contains("on 1 held-out blocks"), "{err}");
+    assert!(dir.path().join("m.operating-point.png").is_file());
+
+    let o = rsdetect(&[
+        "train",
+        "--images",
+        SCENE,
+        "--labels",
+        SCENE_LABELS,
+        "--out",
+        s(&out),
+        "--init",
+        s(&out),
+        "--scratch",
+    ]);
+    assert!(!o.status.success(), "--init and --scratch exclude each other");
+}
+
 #[test]
 fn three_shards_merged_equal_one_run_byte_for_byte() {
     let inputs = tempfile::tempdir().unwrap();

@@ -189,8 +189,10 @@ impl Model {
 
     /// Copies weights from a safetensors file (a model file, or a state dict
     /// exported from torchvision). `Transfer` skips the classifier head and
-    /// any tensor whose shape differs (other bands or classes), and returns
-    /// the names loaded.
+    /// any tensor whose shape differs (other classes), except a first
+    /// convolution over fewer bands: those fill the network's first bands and
+    /// the rest start at zero (an RGB model starts an RGB + near-IR one).
+    /// Returns the names loaded.
     pub fn load_weights_file(&mut self, path: &Path, how: Strictness) -> Result<Vec<String>, ModelError> {
         let bytes =
             std::fs::read(path).map_err(|e| ModelError::Corrupt { path: path.to_owned(), reason: e.to_string() })?;
@@ -215,7 +217,8 @@ impl Model {
                     Err(_) => return Err(mismatch(format!("{name} is missing from the file"))),
                 };
                 let shape: Vec<i64> = view.shape().iter().map(|&d| d as i64).collect();
-                if shape != var.size() {
+                let widened = how == Strictness::Transfer && takes_fewer_bands(&shape, &var.size());
+                if shape != var.size() && !widened {
                     if how == Strictness::Transfer {
                         continue;
                     }
@@ -232,7 +235,14 @@ impl Model {
                     d => return Err(mismatch(format!("{name} is stored as {d:?}"))),
                 };
                 let t = Tensor::f_from_data_size(view.data(), &shape, kind)?.to_kind(Kind::Float);
-                var.copy_(&t);
+                if widened {
+                    // The extra bands start at zero, so the network first computes
+                    // exactly what the file's did and learns what they add.
+                    let _ = var.zero_();
+                    var.narrow(1, 0, shape[1]).copy_(&t);
+                } else {
+                    var.copy_(&t);
+                }
                 loaded.push(name.clone());
             }
             Ok(())
@@ -286,6 +296,12 @@ impl Model {
     pub fn parameters(&self) -> usize {
         self.vs.trainable_variables().iter().map(|t| t.numel()).sum()
     }
+}
+
+/// Whether a convolution's weights `file` (out, in, kh, kw) fit the first
+/// input channels of `net`'s: the same but for fewer input bands.
+fn takes_fewer_bands(file: &[i64], net: &[i64]) -> bool {
+    file.len() == 4 && net.len() == 4 && file[1] < net[1] && file[0] == net[0] && file[2..] == net[2..]
 }
 
 /// How weights must match when loading.
@@ -346,7 +362,9 @@ mod tests {
         let e = fresh.load_weights_file(&path, Strictness::Strict).unwrap_err().to_string();
         assert!(e.contains("do not match the resnet") && e.contains("in the file, [64] in the network"), "{e}");
 
-        // Transfer to other bands and classes: all but the first layer and the head.
+        // Transfer to more bands and other classes: all but the head; the first
+        // convolution takes the file's bands first and starts the new one at zero.
+        let source = Model::load(&path, Device::Cpu).unwrap();
         let mut other = meta();
         other.bands = vec![1, 2, 3, 4];
         other.mean = vec![100.0; 4];
@@ -355,6 +373,10 @@ mod tests {
         let mut target = Model::new(other, Device::Cpu).unwrap();
         let loaded = target.load_weights_file(&path, Strictness::Transfer).unwrap();
         assert!(loaded.contains(&"bn1.weight".to_string()) && loaded.contains(&"layer3.1.conv2.weight".to_string()));
-        assert!(!loaded.iter().any(|n| n == "conv1.weight" || n.starts_with("fc.")), "{loaded:?}");
+        assert!(!loaded.iter().any(|n| n.starts_with("fc.")), "{loaded:?}");
+        let (was, now) = (&source.vs.variables()["conv1.weight"], &target.vs.variables()["conv1.weight"]);
+        assert_eq!(now.size(), [was.size()[0], 4, was.size()[2], was.size()[3]]);
+        assert!(now.narrow(1, 0, 3).equal(was), "the RGB bands keep their weights");
+        assert_eq!(f64::try_from(now.narrow(1, 3, 1).abs().sum(Kind::Float)).unwrap(), 0.0);
     }
 }

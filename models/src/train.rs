@@ -60,6 +60,22 @@ pub struct Chips {
 }
 
 impl Chips {
+    /// Indices of the chips with anything to learn (a valid pixel).
+    pub fn with_data(&self) -> Vec<i64> {
+        let any = self.valid.sum_dim_intlist([1i64, 2, 3].as_slice(), false, Kind::Float).gt(0.0);
+        (0..self.len() as i64).filter(|&i| any.int64_value(&[i]) != 0).collect()
+    }
+
+    /// The chips at `indices`, in that order.
+    pub fn select(&self, indices: &[i64]) -> Chips {
+        let idx = Tensor::from_slice(indices);
+        Chips {
+            x: self.x.index_select(0, &idx),
+            valid: self.valid.index_select(0, &idx),
+            centres: indices.iter().map(|&i| self.centres[i as usize].clone()).collect(),
+        }
+    }
+
     /// From raw values (channels first, chip after chip), a validity mask
     /// per pixel, and the centres of each chip.
     pub fn new(values: &[f32], valid: &[u8], centres: Vec<Vec<PixelPoint>>, bands: usize, size: usize) -> Chips {
@@ -355,14 +371,20 @@ fn fit<E>(
 ) -> Result<Vec<EpochLog>, E> {
     tch::manual_seed(cfg.seed as i64);
     crate::allocator::keep_freed_memory();
-    if cfg.freeze_backbone {
-        let head = ["fc.", "aux", "decoder.", "head."];
-        for (name, t) in model.vs.variables() {
-            if !head.iter().any(|h| name.starts_with(h)) {
-                let _ = t.set_requires_grad(false);
-            }
+    let head = ["fc.", "aux", "decoder.", "head."];
+    // The trunk's learnable weights (batch-norm statistics are not).
+    let trunk: Vec<Tensor> = {
+        let vars = model.vs.variables();
+        let mut names: Vec<&String> = vars.keys().filter(|n| !head.iter().any(|h| n.starts_with(h))).collect();
+        names.sort();
+        names.into_iter().map(|n| vars[n].shallow_clone()).filter(Tensor::requires_grad).collect()
+    };
+    let freeze = |frozen: bool| {
+        for t in &trunk {
+            let _ = t.set_requires_grad(!frozen);
         }
-    }
+    };
+    freeze(cfg.freeze_backbone);
     let steps_per_epoch = samples.div_ceil(cfg.batch_size).max(1);
     let total = steps_per_epoch * cfg.epochs;
     let mut opt = match cfg.optimizer {
@@ -375,7 +397,11 @@ fn fit<E>(
     .expect("optimiser over the model's variables");
     let lr_at = |step: usize| cfg.lr * 0.5 * (1.0 + (std::f64::consts::PI * step as f64 / total.max(1) as f64).cos());
     let mut logs = Vec::new();
+    let mut best: Option<(usize, Vec<(String, Tensor)>)> = None;
     for epoch in start..cfg.epochs {
+        if !cfg.freeze_backbone && cfg.freeze_epochs > 0 {
+            freeze(epoch < cfg.freeze_epochs);
+        }
         // Reseed per epoch, so a resumed run draws the same crops and batches as
         // an uninterrupted one. libtorch keeps the optimiser's moments out of
         // reach, so they restart on resume: the losses stay close, not identical.
@@ -413,8 +439,40 @@ fn fit<E>(
         };
         on_epoch(&mut log, model)?;
         logs.push(log);
+        if let Some(patience) = cfg.patience {
+            let kept = best_epoch(&logs);
+            if kept == Some(log.epoch) {
+                best = Some((log.epoch, snapshot(model)));
+            }
+            if kept.is_some_and(|k| log.epoch >= k + patience) {
+                break;
+            }
+        }
+    }
+    if let Some((_, weights)) = best {
+        tch::no_grad(|| {
+            let vars = model.vs.variables();
+            for (name, w) in weights {
+                vars[&name].shallow_clone().copy_(&w);
+            }
+        });
     }
     Ok(logs)
+}
+
+/// The epoch whose weights early stopping keeps: the best validation F1
+/// (heatmap networks) or else the lowest validation loss; ties go to the
+/// earlier epoch.
+pub fn best_epoch(logs: &[EpochLog]) -> Option<usize> {
+    let score = |l: &EpochLog| l.val_f1.unwrap_or(-l.val_loss);
+    logs.iter()
+        .fold(None::<&EpochLog>, |b, l| if b.is_none_or(|b| score(l) > score(b)) { Some(l) } else { b })
+        .map(|l| l.epoch)
+}
+
+/// A copy of every weight and statistic of the model.
+fn snapshot(model: &Model) -> Vec<(String, Tensor)> {
+    model.vs.variables().into_iter().map(|(n, t)| (n, t.detach().copy())).collect()
 }
 
 /// Trains a patch classifier from epoch `start` (0 for a fresh run, the
@@ -621,6 +679,19 @@ mod tests {
         Chips::new(&values, &vec![1; n * p * p], centres, 3, p)
     }
 
+    /// A heatmap network with random weights, normalised for `chips`.
+    fn toy_heatmap_model(chips: &Chips) -> Model {
+        let mut meta = ModelMeta::new(
+            Arch::named("resnet-small-heatmap").unwrap(),
+            vec![1, 2, 3],
+            32,
+            0.5,
+            vec!["background".into(), "object".into()],
+        );
+        (meta.mean, meta.std) = band_stats(&chips.x, Some(&chips.valid)).unwrap();
+        Model::new(meta, Device::Cpu).unwrap()
+    }
+
     #[test]
     fn a_heatmap_network_learns_centres_reproducibly() {
         let _rng = crate::rng_lock();
@@ -628,15 +699,7 @@ mod tests {
         let cfg = TrainConfig { epochs: 6, batch_size: 4, lr: 1e-2, crop: 32, ..TrainConfig::default() };
         let run = || {
             tch::manual_seed(0);
-            let mut meta = ModelMeta::new(
-                Arch::named("resnet-small-heatmap").unwrap(),
-                vec![1, 2, 3],
-                32,
-                0.5,
-                vec!["background".into(), "object".into()],
-            );
-            (meta.mean, meta.std) = band_stats(&chips.x, Some(&chips.valid)).unwrap();
-            let mut model = Model::new(meta, Device::Cpu).unwrap();
+            let mut model = toy_heatmap_model(&chips);
             let before = evaluate_heatmap(&model, &chips, &chips.targets(cfg.sigma_px), 8);
             let logs = train_heatmap::<()>(&mut model, &chips, &chips, &cfg, 0, &mut |_, _, _| {}, &mut |_, _| Ok(()))
                 .unwrap();
@@ -654,6 +717,39 @@ mod tests {
             logs.iter().map(|l| l.train_loss).collect::<Vec<_>>(),
             again.iter().map(|l| l.train_loss).collect::<Vec<_>>()
         );
+    }
+
+    /// Frozen epochs leave the trunk as it came and train the decoder; early
+    /// stopping keeps the best epoch's weights.
+    #[test]
+    fn frozen_epochs_keep_the_trunk_and_early_stopping_keeps_the_best() {
+        let _rng = crate::rng_lock();
+        let chips = toy_chips();
+        tch::manual_seed(0);
+        let mut model = toy_heatmap_model(&chips);
+        let weights = |m: &Model, name: &str| m.vs.variables()[name].detach().copy();
+        let (trunk, decoder) = (weights(&model, "layer1.0.conv1.weight"), weights(&model, "head.2.weight"));
+        let cfg =
+            TrainConfig { epochs: 1, batch_size: 4, lr: 1e-2, crop: 32, freeze_epochs: 1, ..TrainConfig::default() };
+        train_heatmap::<()>(&mut model, &chips, &chips, &cfg, 0, &mut |_, _, _| {}, &mut |_, _| Ok(())).unwrap();
+        assert!(weights(&model, "layer1.0.conv1.weight").equal(&trunk), "the trunk is frozen");
+        assert!(!weights(&model, "head.2.weight").equal(&decoder), "the head learns");
+
+        // A validation F1 that peaks at epoch 2 and then falls: training stops
+        // two epochs later and the weights are those after epoch 2.
+        let f1 = [0.5, 0.9, 0.6, 0.4, 0.3, 0.2];
+        let cfg =
+            TrainConfig { epochs: 6, batch_size: 4, lr: 1e-2, crop: 32, patience: Some(2), ..TrainConfig::default() };
+        let mut after = Vec::new();
+        let logs = train_heatmap::<()>(&mut model, &chips, &chips, &cfg, 0, &mut |_, _, _| {}, &mut |e, m| {
+            e.val_f1 = Some(f1[e.epoch - 1]);
+            after.push(weights(m, "head.2.weight"));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(logs.len(), 4, "stopped two epochs after the best");
+        assert_eq!(best_epoch(&logs), Some(2));
+        assert!(weights(&model, "head.2.weight").equal(&after[1]), "the best epoch's weights are kept");
     }
 
     #[test]

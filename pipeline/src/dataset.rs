@@ -3,6 +3,7 @@
 //! away from every object, half anywhere and half near misses in a ring
 //! around objects (they teach the network to score centres, not edges).
 
+use crate::areas::{area_mask, map_polygon};
 use crate::error::{Error, Result};
 use crate::patches::extract;
 use crate::raster::Raster;
@@ -10,6 +11,7 @@ use crate::resample::{ModelView, Resampling};
 use detection::coords::PixelPoint;
 pub use detection::examples::{Chips, Patches};
 use detection::objects::PixelLabel;
+use geo::Polygon;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use std::path::Path;
@@ -37,13 +39,32 @@ pub struct Sampling {
     pub seed: u64,
 }
 
+/// Around a labelled object outside every labelled area, this many pixels
+/// (at the model's ground sample distance) are still learned: its centre
+/// teaches what the object is, and nothing else there teaches background.
+const KEEP_AROUND_LABEL_PX: f64 = 3.0;
+
+/// What a raster's labels say: its objects and, when labelled areas were
+/// given, where every object is labelled (both in the raster's pixels).
+#[derive(Debug, Clone, Copy)]
+pub struct Labelled<'a> {
+    /// The labelled objects.
+    pub objects: &'a [PixelLabel],
+    /// The labelled areas over the raster; `None`: all of it is labelled.
+    pub areas: Option<&'a [Polygon<f64>]>,
+}
+
 /// A raster as a model sees it (at its ground sample distance), read whole
-/// with the labels' centres moved to its pixels.
-fn training_view(
-    path: &Path,
-    labels: &[PixelLabel],
-    s: &Sampling,
-) -> Result<(crate::raster::WindowData<f32>, Vec<PixelPoint>)> {
+/// with the labels' centres moved to its pixels, and where it may learn
+/// background: 1 inside the labelled areas (everywhere without them).
+struct TrainingView {
+    data: crate::raster::WindowData<f32>,
+    centres: Vec<PixelPoint>,
+    learn: Vec<u8>,
+}
+
+fn training_view(path: &Path, labelled: Labelled, s: &Sampling) -> Result<TrainingView> {
+    let labels = labelled.objects;
     let raster = Raster::open(path)?;
     raster.check_bands(&s.bands, "model")?;
     let seen = ModelView::of(raster.info(), Some(s.gsd_m), s.input_gsd_m);
@@ -59,7 +80,27 @@ fn training_view(
     let to_view =
         |p: PixelPoint| if resample { view.georef().map_to_pixel(raster.georef().pixel_to_map(p)) } else { p };
     let centres: Vec<PixelPoint> = labels.iter().map(|l| to_view(l.centre)).collect();
-    Ok((view.read_window::<f32>(view.full_window(), &s.bands)?, centres))
+    let learn = match labelled.areas {
+        None => vec![1; w * h],
+        Some(areas) => {
+            let areas: Vec<Polygon<f64>> = areas.iter().map(|a| map_polygon(a, to_view)).collect();
+            let mut learn = area_mask(&areas, w, h);
+            let r = KEEP_AROUND_LABEL_PX;
+            for c in &centres {
+                let (y0, y1) = ((c.y - r).floor().max(0.0) as usize, ((c.y + r).ceil().max(0.0) as usize).min(h));
+                let (x0, x1) = ((c.x - r).floor().max(0.0) as usize, ((c.x + r).ceil().max(0.0) as usize).min(w));
+                for y in y0..y1 {
+                    for x in x0..x1 {
+                        if (x as f64 + 0.5 - c.x).hypot(y as f64 + 0.5 - c.y) <= r {
+                            learn[y * w + x] = 1;
+                        }
+                    }
+                }
+            }
+            learn
+        }
+    };
+    Ok(TrainingView { data: view.read_window::<f32>(view.full_window(), &s.bands)?, centres, learn })
 }
 
 /// Where chips of `size` start along a side of `len` pixels: every `size`
@@ -77,8 +118,8 @@ fn chip_starts(len: usize, size: usize) -> Vec<usize> {
 /// Cuts one raster, at the model's ground sample distance, into chips of
 /// `size` pixels covering it, each with the object centres inside it.
 /// `labels` are in the raster's own pixels.
-pub fn chips(path: &Path, labels: &[PixelLabel], s: &Sampling, size: usize) -> Result<Chips> {
-    let (data, centres) = training_view(path, labels, s)?;
+pub fn chips(path: &Path, labelled: Labelled, s: &Sampling, size: usize) -> Result<Chips> {
+    let TrainingView { data, centres, learn } = training_view(path, labelled, s)?;
     let (w, h) = (data.window.width, data.window.height);
     let positions: Vec<usize> = (0..s.bands.len()).collect();
     let mut out = Chips { bands: s.bands.len(), size, ..Chips::default() };
@@ -87,7 +128,7 @@ pub fn chips(path: &Path, labels: &[PixelLabel], s: &Sampling, size: usize) -> R
             extract(&data, &positions, x0 as isize, y0 as isize, size, size, &mut out.data);
             for y in y0..y0 + size {
                 for x in x0..x0 + size {
-                    out.valid.push(u8::from(x < w && y < h && data.valid[y * w + x]));
+                    out.valid.push(u8::from(x < w && y < h && data.valid[y * w + x] && learn[y * w + x] == 1));
                 }
             }
             let inside = |c: &&PixelPoint| {
@@ -102,8 +143,8 @@ pub fn chips(path: &Path, labels: &[PixelLabel], s: &Sampling, size: usize) -> R
 }
 
 /// Cuts the patches of one raster. `labels` are in the raster's own pixels.
-pub fn sample(path: &Path, labels: &[PixelLabel], s: &Sampling, index: u64) -> Result<Patches> {
-    let (data, centres) = training_view(path, labels, s)?;
+pub fn sample(path: &Path, labelled: Labelled, s: &Sampling, index: u64) -> Result<Patches> {
+    let TrainingView { data, centres, learn } = training_view(path, labelled, s)?;
     let (w, h) = (data.window.width, data.window.height);
     let positions: Vec<usize> = (0..s.bands.len()).collect();
     let half = s.patch as f64 / 2.0;
@@ -133,7 +174,8 @@ pub fn sample(path: &Path, labels: &[PixelLabel], s: &Sampling, index: u64) -> R
             let (r, a) = (rng.random_range(min_d..2.0 * min_d), rng.random_range(0.0..std::f64::consts::TAU));
             PixelPoint { x: c.x + r * a.cos(), y: c.y + r * a.sin() }
         };
-        if p.x >= 0.0 && p.y >= 0.0 && p.x < w as f64 && p.y < h as f64 && far(&p) {
+        let learnt = |p: &PixelPoint| learn[p.y as usize * w + p.x as usize] == 1;
+        if p.x >= 0.0 && p.y >= 0.0 && p.x < w as f64 && p.y < h as f64 && far(&p) && learnt(&p) {
             cut(p, 0, &mut out);
             made += 1;
         }

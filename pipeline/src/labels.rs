@@ -52,18 +52,39 @@ fn bad(path: &Path, reason: impl Into<String>) -> Error {
     Error::Labels { path: path.to_owned(), reason: reason.into() }
 }
 
-/// Reads a label file: `.csv` as pixel coordinates, anything else through OGR.
+/// Reads a label file: `.csv` and Pascal VOC `.xml` as pixel coordinates,
+/// anything else through OGR.
 pub fn read_labels(path: &Path) -> Result<LabelFile> {
     crate::raster::init_gdal();
     if !path.exists() {
         return Err(Error::NotFound { path: path.to_owned() });
     }
-    let is_csv = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-    if is_csv {
+    let ext = |x: &str| path.extension().is_some_and(|e| e.eq_ignore_ascii_case(x));
+    if ext("csv") {
         read_csv(path)
+    } else if ext("xml") {
+        read_voc(path)
     } else {
         read_ogr(path)
     }
+}
+
+/// Pascal VOC: boxes (pixel edges) of the image the file names.
+fn read_voc(path: &Path) -> Result<LabelFile> {
+    let a = detection::formats::voc::Annotation::read(path).map_err(|e| bad(path, e))?;
+    let labels = a
+        .objects
+        .iter()
+        .map(|o| {
+            let b = o.bndbox;
+            Label {
+                centre: MapPoint { x: (b.xmin + b.xmax) / 2.0, y: (b.ymin + b.ymax) / 2.0 },
+                extent: Some((MapPoint { x: b.xmin, y: b.ymin }, MapPoint { x: b.xmax, y: b.ymax })),
+            }
+        })
+        .collect::<Vec<_>>();
+    let images = vec![a.filename.clone(); labels.len()];
+    Ok(LabelFile { path: path.to_owned(), coords: LabelCoords::Pixel, labels, images, lonlat: vec![] })
 }
 
 /// CSV columns: `x,y` (pixel indices: the label is the pixel's centre) or
@@ -161,7 +182,7 @@ fn read_ogr(path: &Path) -> Result<LabelFile> {
     Ok(LabelFile { path: path.to_owned(), coords: LabelCoords::Map(wkt), labels, images, lonlat })
 }
 
-fn to_crs(from_wkt: &str, to: &SpatialRef) -> std::result::Result<CoordTransform, String> {
+pub(crate) fn to_crs(from_wkt: &str, to: &SpatialRef) -> std::result::Result<CoordTransform, String> {
     let mut from = SpatialRef::from_wkt(from_wkt).map_err(|e| e.to_string())?;
     from.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
     let mut to = to.clone();
@@ -169,7 +190,7 @@ fn to_crs(from_wkt: &str, to: &SpatialRef) -> std::result::Result<CoordTransform
     CoordTransform::new(&from, &to).map_err(|e| e.to_string())
 }
 
-fn transform(ct: &CoordTransform, pts: &[MapPoint]) -> std::result::Result<Vec<MapPoint>, String> {
+pub(crate) fn transform(ct: &CoordTransform, pts: &[MapPoint]) -> std::result::Result<Vec<MapPoint>, String> {
     let mut xs: Vec<f64> = pts.iter().map(|p| p.x).collect();
     let mut ys: Vec<f64> = pts.iter().map(|p| p.y).collect();
     if !xs.is_empty() {
@@ -269,9 +290,9 @@ pub fn read_label_files(inputs: &[PathBuf]) -> Result<Vec<LabelFile>> {
 }
 
 /// Label files named by `inputs`: files, or folders searched (not
-/// recursively) for .geojson, .json, .shp, .gpkg and .csv files.
+/// recursively) for .geojson, .json, .shp, .gpkg, .csv and .xml files.
 pub fn find_label_files(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
-    const EXT: [&str; 5] = ["geojson", "json", "shp", "gpkg", "csv"];
+    const EXT: [&str; 6] = ["geojson", "json", "shp", "gpkg", "csv", "xml"];
     let mut out = Vec::new();
     for p in inputs {
         if p.is_dir() {
@@ -284,6 +305,8 @@ pub fn find_label_files(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
                         .and_then(|e| e.to_str())
                         .is_some_and(|e| EXT.iter().any(|x| x.eq_ignore_ascii_case(e)))
                 })
+                // GDAL's sidecar files (.aux.xml) beside the imagery are not labels.
+                .filter(|f| !f.to_string_lossy().to_lowercase().ends_with(".aux.xml"))
                 .collect();
             found.sort();
             out.extend(found);
@@ -326,6 +349,30 @@ mod tests {
         let bad = dir.path().join("bad.csv");
         std::fs::write(&bad, "a,b\n1,2\n").unwrap();
         assert!(read_labels(&bad).unwrap_err().to_string().contains("needs columns x,y or xmin,ymin,xmax,ymax"));
+    }
+
+    #[test]
+    fn pascal_voc_boxes_of_the_image_it_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let voc = dir.path().join("OSBS_029.xml");
+        std::fs::write(
+            &voc,
+            "<annotation><filename>OSBS_029.tif</filename><object><name>Tree</name><bndbox><xmin>203</xmin>\
+             <ymin>67</ymin><xmax>227</xmax><ymax>90</ymax></bndbox></object></annotation>",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("OSBS_029.tif.aux.xml"), "<PAMDataset></PAMDataset>").unwrap();
+        assert_eq!(
+            find_label_files(&[dir.path().to_owned()]).unwrap(),
+            std::slice::from_ref(&voc),
+            "sidecars are not labels"
+        );
+        let osbs =
+            Raster::open(Path::new(env!("CARGO_MANIFEST_DIR")).join("../sample_tiles/neon/OSBS_029.tif")).unwrap();
+        let inside = labels_in_raster(&[read_labels(&voc).unwrap()], &osbs).unwrap();
+        assert_eq!(inside[0].bbox, Some(PixelBox { x0: 203.0, y0: 67.0, x1: 227.0, y1: 90.0 }));
+        std::fs::write(&voc, "<html></html>").unwrap();
+        assert!(read_labels(&voc).unwrap_err().to_string().contains("not a Pascal VOC annotation"));
     }
 
     /// Per-image label files: the file named after a raster is its own;

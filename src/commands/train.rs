@@ -13,17 +13,32 @@ use detection::formats::training::{EpochLog, TrainingRecord, TrainingSettings};
 use indicatif::{ProgressBar, ProgressStyle};
 use models::{Model, ModelMeta, Strictness};
 use pipeline::dataset::Sampling;
-use rsdetect::calibration::calibrate_model;
-use rsdetect::training::{examples, heatmap_f1, plot_curves, rasters, read_log, Examples};
+use rsdetect::calibration::{calibrate_model, calibrate_on_chips};
+use rsdetect::starting_point::{self, Start};
+use rsdetect::training::{examples, heatmap_f1, hold_out_blocks, plot_curves, rasters, read_log, Examples, Labels};
 use std::io::Write;
 use std::time::Instant;
 
 /// Trains a model as the arguments say.
 pub fn run(args: &TrainArgs) -> Result<Status> {
     let start = Instant::now();
-    let mut cfg = match &args.config {
-        Some(p) => TrainFile::load(p)?,
-        None => TrainFile::default(),
+    let train_paths = rasters(&args.images, &args.list)?;
+    let Some(first_path) = train_paths.first() else {
+        bail!("no training rasters found under {:?}", args.images);
+    };
+    let first = pipeline::Raster::open(first_path)?;
+    let bands = args.bands.clone().unwrap_or_else(|| (1..=first.band_count()).collect());
+    let own_network = args.config.is_some() || args.arch.is_some();
+    let from = match &args.resume {
+        Some(ckpt) => Start::Scratch { why: format!("resuming from {}", ckpt.display()) },
+        None => starting_point::choose(args.init.as_deref(), args.scratch, own_network, &bands)?,
+    };
+    eprintln!("{}", from.describe());
+    let mut cfg = match (&args.config, &from) {
+        (Some(p), _) => TrainFile::load(p)?,
+        (None, Start::From { .. }) => toml::from_str(starting_point::FINE_TUNING_CONFIG)
+            .context("the built-in fine-tuning config (configs/train-finetune.toml)")?,
+        (None, Start::Scratch { .. }) => TrainFile::default(),
     };
     if let Some(a) = &args.arch {
         cfg.model.arch = a.clone();
@@ -32,31 +47,47 @@ pub fn run(args: &TrainArgs) -> Result<Status> {
         cfg.train.epochs = e;
     }
     cfg.train.freeze_backbone |= args.freeze_backbone;
-    let arch = cfg.model.arch()?;
+    // Without a network of the user's own, a run from a trained model keeps
+    // its network, scale and class.
+    let inherited = from.meta().filter(|_| !own_network);
+    let arch = match inherited {
+        Some(m) => m.arch.clone(),
+        None => cfg.model.arch()?,
+    };
+    if let Some(m) = inherited {
+        cfg.model.patch = m.patch;
+        cfg.model.class = m.classes.get(m.positive).cloned().unwrap_or(cfg.model.class);
+    }
 
-    let train_paths = rasters(&args.images, &args.list)?;
     let val_inputs = if args.val_images.is_empty() { &args.images } else { &args.val_images };
-    let (train_paths, val_sets) = if args.val_list.is_empty() && args.val_images.is_empty() {
+    let no_validation_given = args.val_list.is_empty() && args.val_images.is_empty();
+    let (train_paths, val_sets) = if no_validation_given && !arch.is_heatmap() {
         // Every tenth raster validates; the rest train.
         let (v, t): (Vec<_>, Vec<_>) = train_paths.into_iter().enumerate().partition(|(i, _)| i % 10 == 9);
         let v = v.into_iter().map(|x| x.1).collect();
         (t.into_iter().map(|x| x.1).collect(), vec![("validation".to_string(), v)])
+    } else if no_validation_given {
+        // Heatmap networks hold out blocks of the training rasters instead.
+        (train_paths, vec![])
     } else {
         (train_paths, rsdetect::outputs::select_sets(val_inputs, &args.val_list)?)
     };
     let val_paths: Vec<_> = val_sets.iter().flat_map(|(_, v)| v.iter().cloned()).collect();
-    if train_paths.is_empty() {
-        bail!("no training rasters found under {:?}", args.images);
-    }
-    let label_files = pipeline::labels::read_label_files(&args.labels)?;
-    let first = pipeline::Raster::open(&train_paths[0])?;
-    let bands = args.bands.clone().unwrap_or_else(|| (1..=first.band_count()).collect());
-    let gsd_m = first
-        .info()
-        .gsd_m
-        .map(|g| g.mean())
-        .or(args.input_gsd)
-        .context("the first raster states no ground sample distance: pass --input-gsd")?;
+    let labels = Labels {
+        files: pipeline::labels::read_label_files(&args.labels)?,
+        areas: pipeline::areas::read_area_files(&args.areas)?,
+    };
+    eprintln!("{}", labels.assumption());
+    let gsd_m = match inherited {
+        // The starting model's scale: imagery is resampled to what it knows.
+        Some(m) => m.gsd_m,
+        None => first
+            .info()
+            .gsd_m
+            .map(|g| g.mean())
+            .or(args.input_gsd)
+            .context("the first raster states no ground sample distance: pass --input-gsd")?,
+    };
     let sampling = Sampling {
         bands: bands.clone(),
         patch: cfg.model.patch,
@@ -67,18 +98,42 @@ pub fn run(args: &TrainArgs) -> Result<Status> {
         seed: cfg.train.seed,
     };
     let heatmap = arch.is_heatmap();
-    let (train_data, val_data, n_train, n_val) =
-        examples(heatmap, (&train_paths, &val_paths), &label_files, &sampling, cfg.sampling.chip)?;
+    let (mut train_data, mut val_data, n_train, mut n_val) =
+        examples(heatmap, (&train_paths, &val_paths), &labels, &sampling, cfg.sampling.chip)?;
+    let held_out = heatmap && no_validation_given;
+    if let (true, Examples::Chips(all)) = (held_out, &train_data) {
+        let (t, v) = hold_out_blocks(all);
+        n_val = v.centres.iter().map(Vec::len).sum();
+        (train_data, val_data) = (Examples::Chips(t), Examples::Chips(v));
+    }
     let what = train_data.kind();
-    eprintln!(
-        "{} training rasters ({n_train} objects, {} {what}), {} validation rasters ({n_val} objects, {} {what})",
-        train_paths.len(),
-        train_data.len(),
-        val_paths.len(),
-        val_data.len()
-    );
+    if held_out {
+        eprintln!(
+            "{} training rasters ({n_train} objects): {} {what} train, {} held out to validate ({n_val} objects; every fifth {}-pixel block)",
+            train_paths.len(),
+            train_data.len(),
+            val_data.len(),
+            cfg.sampling.chip
+        );
+    } else {
+        eprintln!(
+            "{} training rasters ({n_train} objects, {} {what}), {} validation rasters ({n_val} objects, {} {what})",
+            train_paths.len(),
+            train_data.len(),
+            val_paths.len(),
+            val_data.len()
+        );
+    }
     if n_train == 0 {
         bail!("no labels fall inside the training rasters: check that the labels' CRS and extent match the imagery");
+    }
+    if val_data.is_empty() && cfg.train.patience.is_some() {
+        eprintln!(
+            "too little imagery to hold out a block for validation: training all {} epochs without early stopping \
+             (give --val-images or --val-list to validate)",
+            cfg.train.epochs
+        );
+        cfg.train.patience = None;
     }
 
     let device = models::resolve(args.device)?;
@@ -90,8 +145,12 @@ pub fn run(args: &TrainArgs) -> Result<Status> {
     meta.std = std;
     meta.data_type =
         bands.first().and_then(|&b| first.info().bands.get(b.checked_sub(1)?)).map(|b| b.data_type.clone());
-    // Until calibration chooses: the middle of the candidates.
+    // Until calibration chooses: the starting model's operating point, else
+    // the middle of the candidates.
     meta.suppression_m = cfg.calibrate.suppression_m.get(cfg.calibrate.suppression_m.len() / 2).copied().unwrap_or(3.0);
+    if let Some(m) = inherited {
+        (meta.score_threshold, meta.suppression_m) = (m.score_threshold, m.suppression_m);
+    }
     let (n_train_examples, n_val_examples) = (Some(train_data.len()), Some(val_data.len()));
     meta.training = Some(TrainingRecord {
         command: command.join(" "),
@@ -103,6 +162,7 @@ pub fn run(args: &TrainArgs) -> Result<Status> {
         val_objects: n_val,
         val_patches: n_val_examples.filter(|_| !heatmap),
         val_chips: n_val_examples.filter(|_| heatmap),
+        labelled_areas: labels.polygons(),
         config: TrainingSettings {
             model: cfg.model.arch.clone(),
             patch: cfg.model.patch,
@@ -114,9 +174,10 @@ pub fn run(args: &TrainArgs) -> Result<Status> {
     models::seed(cfg.train.seed);
     let mut model = Model::new(meta, device).map_err(anyhow::Error::msg)?;
     let mut first_epoch = 0;
-    if let Some(init) = &args.init {
-        let loaded = model.load_weights_file(init, Strictness::Transfer)?;
-        eprintln!("{}: {} tensors taken for transfer", init.display(), loaded.len());
+    if let Start::From { path, meta, .. } = &from {
+        let loaded = model.load_weights_file(path, Strictness::Transfer)?;
+        eprintln!("{}: {} tensors taken for transfer", path.display(), loaded.len());
+        keep_init_normalisation(&mut model.meta, meta);
     }
     if let Some(ckpt) = &args.resume {
         model.load_weights_file(ckpt, Strictness::Strict)?;
@@ -206,15 +267,42 @@ pub fn run(args: &TrainArgs) -> Result<Status> {
         _ => unreachable!("training and validation examples are made alike"),
     };
     steps.finish_and_clear();
-    let last = history.last().copied();
+    let kept = cfg.train.patience.and(models::train::best_epoch(&history));
+    let last = match kept {
+        Some(k) => history.iter().find(|l| l.epoch == k).copied(),
+        None => history.last().copied(),
+    };
     let record = model.meta.training.get_or_insert_with(Default::default);
-    record.epochs = Some(cfg.train.epochs);
+    record.epochs = Some(if kept.is_some() { history.len() } else { cfg.train.epochs });
+    record.kept_epoch = kept;
     record.last = Some(last);
+    if let Some(k) = kept {
+        eprintln!("kept epoch {k} of {}: the best on validation", history.len());
+    }
     record.seconds = Some(start.elapsed().as_secs_f64().round());
     model.save(&args.out)?;
     eprintln!("wrote {} ({:.0} s)", args.out.display(), start.elapsed().as_secs_f64());
-    if !val_paths.is_empty() && !args.no_calibrate {
-        calibrate_model(&args.out, &val_sets, &label_files, &cfg.calibrate, args.device, args.input_gsd)?;
+    match (&val_data, args.no_calibrate) {
+        (_, true) => {}
+        (Examples::Chips(val), _) if held_out && !val.is_empty() => {
+            calibrate_on_chips(&args.out, val, &cfg.calibrate, gsd_m)?;
+        }
+        _ if !val_paths.is_empty() => {
+            calibrate_model(&args.out, &val_sets, &labels.files, &cfg.calibrate, args.device, args.input_gsd)?;
+        }
+        _ => eprintln!("no validation data: the operating point stays at the defaults (give --val-list to choose one)"),
     }
     Ok(Status::Ok)
+}
+
+/// The transferred weights learned on inputs normalised by the init model's
+/// band statistics: bands it shares with the new model (the same band, at
+/// the same position) keep them; the others keep the training set's.
+fn keep_init_normalisation(meta: &mut ModelMeta, init: &ModelMeta) {
+    for (i, band) in meta.bands.iter().enumerate() {
+        if init.bands.get(i) == Some(band) && i < init.mean.len() && i < init.std.len() {
+            meta.mean[i] = init.mean[i];
+            meta.std[i] = init.std[i];
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! Every file rsdetect writes or reads besides rasters and vector layers,
 //! each as one serde struct used both ways, so a change that breaks a
 //! format breaks the build: run.json, model metadata and the training
-//! record (with checkpoints), evaluation reports, and the two config files.
+//! record (with checkpoints), evaluation reports, the two config files, and Pascal VOC labels.
 
 pub mod detect_config;
 pub mod model;
@@ -9,6 +9,7 @@ pub mod report;
 pub mod run;
 pub mod train_config;
 pub mod training;
+pub mod voc;
 
 use serde::{Serialize, Serializer};
 use std::path::PathBuf;

@@ -144,7 +144,13 @@ mod tests {
 
     #[test]
     fn shipped_training_configs_parse() {
-        for name in ["train-default.toml", "train-naip-trees.toml", "train-naip-trees-2years.toml"] {
+        for name in [
+            "train-default.toml",
+            "train-naip-trees.toml",
+            "train-naip-trees-2years.toml",
+            "train-naip-trees-2years-tune.toml",
+            "train-finetune.toml",
+        ] {
             let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs").join(name);
             let cfg: TrainFile =
                 toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap_or_else(|e| panic!("{name}: {e}"));

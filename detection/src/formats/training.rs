@@ -108,6 +108,19 @@ pub struct TrainConfig {
     pub sigma_px: f64,
     /// Heatmap networks: side of the random crops trained on, pixels.
     pub crop: usize,
+    /// Epochs at the start in which only the decoder and head learn, on the
+    /// trunk as it came (`--init`): small sets first fit what is new.
+    #[serde(skip_serializing_if = "is_zero_count")]
+    pub freeze_epochs: usize,
+    /// Early stopping: stop once validation (F1 for heatmap networks, loss
+    /// for patch classifiers) has not improved for this many epochs, and
+    /// keep the best epoch's weights.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub patience: Option<usize>,
+}
+
+fn is_zero_count(v: &usize) -> bool {
+    *v == 0
 }
 
 impl Default for TrainConfig {
@@ -124,6 +137,8 @@ impl Default for TrainConfig {
             freeze_backbone: false,
             sigma_px: 2.0,
             crop: 128,
+            freeze_epochs: 0,
+            patience: None,
         }
     }
 }
@@ -177,6 +192,10 @@ pub struct TrainingRecord {
     /// Validation chips (heatmap networks).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub val_chips: Option<usize>,
+    /// Labelled-area polygons trained with (background learned inside them
+    /// only); absent: every object in each training raster was labelled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labelled_areas: Option<usize>,
     /// The settings trained with.
     pub config: TrainingSettings,
     /// Checkpoints: the epoch written after.
@@ -185,7 +204,12 @@ pub struct TrainingRecord {
     /// Finished models: epochs trained.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub epochs: Option<usize>,
-    /// Finished models: the last epoch's figures.
+    /// Finished models stopped early: the epoch whose weights were kept
+    /// (the best on validation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kept_epoch: Option<usize>,
+    /// Finished models: the last epoch's figures (the kept one's, when
+    /// stopped early).
     #[serde(default, rename = "final", skip_serializing_if = "Option::is_none")]
     pub last: Option<Option<EpochLog>>,
     /// Finished models: wall seconds of training, rounded.
@@ -217,6 +241,10 @@ pub struct Calibration {
     pub rule: String,
     /// Validation rasters.
     pub rasters: usize,
+    /// Without validation rasters: the blocks (chips) held out of the
+    /// training rasters that chose it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocks: Option<usize>,
     /// The chosen score threshold.
     pub score_threshold: f64,
     /// The chosen suppression distance, metres.
