@@ -121,13 +121,17 @@ mod tests {
     /// `make model` wrote before these structs existed, they write again.
     #[test]
     fn the_shipped_metadata_round_trips_exactly() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/weights/default.safetensors");
-        let text = header_meta(&path);
-        let meta: ModelMeta = serde_json::from_str(&text).unwrap();
-        let record = meta.training.as_ref().expect("a training record");
-        assert_eq!(record.epochs, Some(30));
-        assert!(record.calibration.as_ref().is_some_and(|c| c.per_suppression.len() == 3));
-        assert_eq!(serde_json::to_string(&meta).unwrap(), text);
+        for name in ["default", "rgbn"] {
+            let path =
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../models/weights/{name}.safetensors"));
+            let text = header_meta(&path);
+            let meta: ModelMeta = serde_json::from_str(&text).unwrap();
+            let record = meta.training.as_ref().expect("a training record");
+            assert_eq!(record.epochs, Some(6), "{name}");
+            let calibration = record.calibration.as_ref().expect("an operating point");
+            assert_eq!((calibration.per_suppression.len(), calibration.per_set.len()), (3, 2), "{name}");
+            assert_eq!(serde_json::to_string(&meta).unwrap(), text, "{name}");
+        }
     }
 
     #[test]
