@@ -271,6 +271,47 @@ fn training_reads_shapefile_and_geopackage_labels_and_resumes() {
     assert!(log.lines().nth(2).unwrap().starts_with("2,"));
 }
 
+/// The shipped heatmap model outlines each synthetic shrub: every outline's
+/// area within 15% of its disc's (the scene records each radius), its
+/// properties the outline's area and diameter, its centre the peak's; and
+/// `evaluate --match iou` measures the outlines.
+#[test]
+fn outlines_of_the_synthetic_shrubs_have_their_areas() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = rsdetect(&["detect", SCENE, "--out", s(dir.path()), "--crs", "native", "--device", "cpu"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let found = json(&dir.path().join("shrubs_512.geojson"));
+    let found = found["features"].as_array().unwrap();
+    let labels = json(Path::new(env!("CARGO_MANIFEST_DIR")).join(SCENE_LABELS).as_path());
+    let labels = labels["features"].as_array().unwrap();
+    assert_eq!(found.len(), labels.len());
+    // The scene: 0.5 m pixels from 580000 E, 4080000 N.
+    let at = |f: &Value| {
+        let c = &f["properties"]["centre"];
+        (580000.0 + c[0].as_f64().unwrap() * 0.5, 4080000.0 - c[1].as_f64().unwrap() * 0.5)
+    };
+    for l in labels {
+        let (x, y) =
+            (l["geometry"]["coordinates"][0].as_f64().unwrap(), l["geometry"]["coordinates"][1].as_f64().unwrap());
+        let r = l["properties"]["radius_m"].as_f64().unwrap();
+        let d = found
+            .iter()
+            .min_by(|a, b| {
+                let (da, db) = (at(a), at(b));
+                ((da.0 - x).hypot(da.1 - y)).total_cmp(&(db.0 - x).hypot(db.1 - y))
+            })
+            .unwrap();
+        let p = &d["properties"];
+        let area = p["area_m2"].as_f64().unwrap();
+        let disc = std::f64::consts::PI * r * r;
+        assert!((area / disc - 1.0).abs() < 0.15, "radius {r} m: outline {area} m2 against {disc:.2}");
+        assert!((p["diameter_m"].as_f64().unwrap() - 2.0 * (area / std::f64::consts::PI).sqrt()).abs() < 0.02);
+        assert_eq!(d["geometry"]["coordinates"][0].as_array().unwrap().len(), 17, "16 corners, closed");
+    }
+    let o = rsdetect(&["evaluate", "--detections", s(dir.path()), "--labels", SCENE_LABELS, "--match", "distance:1"]);
+    assert!(text(&o.stdout).contains("38      0      0"), "{}", text(&o.stdout));
+}
+
 /// A plain `rsdetect train` (images, labels, output) starts from the shipped
 /// model whose bands fit, at its scale, holds out blocks of the imagery to
 /// validate, and chooses the operating point on them.

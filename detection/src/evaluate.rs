@@ -5,6 +5,8 @@
 
 use crate::coords::{PixelBox, PixelPoint};
 use crate::objects::{Detection, PixelLabel};
+use crate::outline::RAYS;
+use crate::overlap::polygon_box_iou;
 use pathfinding::kuhn_munkres::kuhn_munkres;
 use pathfinding::matrix::Matrix;
 use rstar::primitives::GeomWithData;
@@ -64,11 +66,19 @@ pub struct ScoredBox {
     pub bbox: PixelBox,
     /// Score.
     pub score: f64,
+    /// The outline's corners, when the detection was outlined: `iou`
+    /// matching then measures the outline, not its box.
+    pub outline: Option<[PixelPoint; RAYS]>,
 }
 
 impl From<&Detection> for ScoredBox {
     fn from(d: &Detection) -> ScoredBox {
-        ScoredBox { centre: d.centre, bbox: d.footprint, score: d.score as f64 }
+        ScoredBox {
+            centre: d.centre,
+            bbox: d.footprint,
+            score: d.score as f64,
+            outline: d.outline.map(|o| o.vertices()),
+        }
     }
 }
 
@@ -131,7 +141,10 @@ fn affinity(d: &ScoredBox, t: &PixelLabel, rule: MatchRule, pixel_m: f64) -> Opt
             inside.then(|| 1.0 / (1.0 + (d.centre.x - t.centre.x).hypot(d.centre.y - t.centre.y)))
         }
         MatchRule::Iou { threshold } => {
-            let v = iou(&d.bbox, &t.bbox?);
+            let v = match &d.outline {
+                Some(o) => polygon_box_iou(o, &t.bbox?),
+                None => iou(&d.bbox, &t.bbox?),
+            };
             (v >= threshold).then_some(v)
         }
     }
@@ -293,6 +306,7 @@ mod tests {
             centre: PixelPoint { x, y },
             bbox: PixelBox { x0: x - 2.0, y0: y - 2.0, x1: x + 2.0, y1: y + 2.0 },
             score: 1.0,
+            outline: None,
         }
     }
 

@@ -12,6 +12,8 @@ pub mod examples;
 pub mod formats;
 pub mod objects;
 pub mod options;
+pub mod outline;
+pub mod overlap;
 pub mod suppress;
 
 pub use classify::{ClassifyError, PatchBatch, PatchClassifier, PatchSpec};

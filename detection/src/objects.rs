@@ -3,6 +3,7 @@
 //! reports it before it becomes a detection.
 
 use crate::coords::{PixelBox, PixelPoint};
+use crate::outline::Outline;
 use std::cmp::Ordering;
 
 /// A scored detection in a raster's pixel grid.
@@ -14,13 +15,15 @@ pub struct Detection {
     pub footprint: PixelBox,
     /// The classifier's score for the object class.
     pub score: f32,
+    /// Its outline, when one was traced (`footprint` is then its box).
+    pub outline: Option<Outline>,
 }
 
 impl Detection {
     /// A detection at a point, with no extent (a box of zero size).
     pub fn at(centre: PixelPoint, score: f32) -> Detection {
         let PixelPoint { x, y } = centre;
-        Detection { centre, footprint: PixelBox { x0: x, y0: y, x1: x, y1: y }, score }
+        Detection { centre, footprint: PixelBox { x0: x, y0: y, x1: x, y1: y }, score, outline: None }
     }
 }
 

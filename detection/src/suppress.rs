@@ -39,7 +39,12 @@ mod tests {
 
     fn det(x: f64, y: f64, score: f32) -> Detection {
         let centre = PixelPoint { x, y };
-        Detection { centre, footprint: PixelBox { x0: x - 1.0, y0: y - 1.0, x1: x + 1.0, y1: y + 1.0 }, score }
+        Detection {
+            centre,
+            footprint: PixelBox { x0: x - 1.0, y0: y - 1.0, x1: x + 1.0, y1: y + 1.0 },
+            score,
+            outline: None,
+        }
     }
 
     #[test]

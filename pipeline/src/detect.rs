@@ -16,7 +16,8 @@ use crate::raster::{Raster, RasterInfo, WindowData};
 use crate::resample::Resampling;
 use detection::classify::{ClassifyError, PatchBatch, PatchClassifier, PatchSpec};
 use detection::coords::{PixelBox, PixelPoint, PixelWindow};
-use detection::objects::Detection;
+use detection::objects::{Detection, ScoredPoint};
+use detection::outline::{outline, Bands, MAX_OUTLINE_RADIUS_M};
 use detection::suppress::suppress;
 use rayon::prelude::*;
 use std::path::Path;
@@ -468,21 +469,54 @@ pub fn detect_raster(
                             stats.seconds.inference += t.elapsed().as_secs_f64();
                             // A heatmap network scores every pixel, and reports peaks.
                             stats.classified += if spec.heatmap { tile.height * tile.width } else { scored.len() };
-                            for p in scored {
+                            let kept: Vec<ScoredPoint> = scored
+                                .into_iter()
+                                .filter(|p| p.score >= opts.score_threshold && tile.valid_at(p.at.x, p.at.y))
+                                .collect();
+                            // Heatmap networks locate centres: each object's
+                            // outline is traced in the tile's imagery, up to
+                            // halfway to the objects that survive suppression.
+                            let neighbours: Vec<PixelPoint> = if spec.heatmap {
+                                let peaks = kept.iter().map(|p| Detection::at(p.at, p.score)).collect();
+                                suppress(peaks, opts.suppression_m / view_m).iter().map(|d| d.centre).collect()
+                            } else {
+                                Vec::new()
+                            };
+                            let image = Bands {
+                                values: &tile.values,
+                                bands: spec.bands.len(),
+                                width: tile.width,
+                                height: tile.height,
+                            };
+                            for p in &kept {
                                 let (x, y) = (p.at.x, p.at.y);
                                 let centre = PixelPoint { x: tile.origin.0 + x, y: tile.origin.1 + y };
-                                if p.score >= opts.score_threshold
-                                    && tile.core.contains_point(centre)
-                                    && tile.valid_at(x, y)
-                                {
-                                    let footprint = PixelBox {
-                                        x0: (centre.x - half).max(0.0),
-                                        y0: (centre.y - half).max(0.0),
-                                        x1: (centre.x + half).min(w as f64),
-                                        y1: (centre.y + half).min(h as f64),
-                                    };
-                                    found.push(Detection { centre, footprint, score: p.score });
+                                if !tile.core.contains_point(centre) {
+                                    continue;
                                 }
+                                let mut d = Detection::at(centre, p.score);
+                                d.footprint = PixelBox {
+                                    x0: (centre.x - half).max(0.0),
+                                    y0: (centre.y - half).max(0.0),
+                                    x1: (centre.x + half).min(w as f64),
+                                    y1: (centre.y + half).min(h as f64),
+                                };
+                                if spec.heatmap {
+                                    let others: Vec<PixelPoint> =
+                                        neighbours.iter().copied().filter(|n| (n.x - x).hypot(n.y - y) > 0.5).collect();
+                                    let o = outline(&image, p.at, &others, MAX_OUTLINE_RADIUS_M / view_m);
+                                    let o =
+                                        o.moved(|q| PixelPoint { x: tile.origin.0 + q.x, y: tile.origin.1 + q.y }, 1.0);
+                                    let b = o.bbox();
+                                    d.footprint = PixelBox {
+                                        x0: b.x0.max(0.0),
+                                        y0: b.y0.max(0.0),
+                                        x1: b.x1.min(w as f64),
+                                        y1: b.y1.min(h as f64),
+                                    };
+                                    d.outline = Some(o);
+                                }
+                                found.push(d);
                             }
                         })
                 }
@@ -577,7 +611,12 @@ impl Queue {
             stats.classified += n;
             for (c, score) in self.pending.iter().zip(scores) {
                 if score >= threshold {
-                    found.push(Detection { centre: c.centre, footprint: PixelBox::from(c.footprint), score });
+                    found.push(Detection {
+                        centre: c.centre,
+                        footprint: PixelBox::from(c.footprint),
+                        score,
+                        outline: None,
+                    });
                 }
             }
             self.pending = rest;
@@ -595,10 +634,15 @@ fn to_source_pixels(view: &Raster, source: &Raster, dets: Vec<Detection>) -> Vec
         .map(|d| {
             let a = to_src(PixelPoint { x: d.footprint.x0, y: d.footprint.y0 });
             let b = to_src(PixelPoint { x: d.footprint.x1, y: d.footprint.y1 });
+            // Source pixels per view pixel, for the outline's radii.
+            let c = to_src(d.centre);
+            let step = to_src(PixelPoint { x: d.centre.x + 1.0, y: d.centre.y });
+            let scale = (step.x - c.x).hypot(step.y - c.y);
             Detection {
-                centre: to_src(d.centre),
+                centre: c,
                 footprint: PixelBox { x0: a.x.min(b.x), y0: a.y.min(b.y), x1: a.x.max(b.x), y1: a.y.max(b.y) },
                 score: d.score,
+                outline: d.outline.map(|o| o.moved(to_src, scale)),
             }
         })
         .collect()

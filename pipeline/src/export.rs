@@ -54,6 +54,14 @@ pub struct OutFeature {
     pub source: String,
     /// Footprint in the raster's pixels: x0, y0, x1, y1.
     pub bbox: [f64; 4],
+    /// The detection's centre in the raster's pixels, for outlined
+    /// detections (whose box is not centred on it).
+    pub centre: Option<[f64; 2]>,
+    /// The outline's area, square metres (outlined detections of
+    /// georeferenced rasters).
+    pub area_m2: Option<f64>,
+    /// The diameter of the circle of the outline's area, metres.
+    pub diameter_m: Option<f64>,
 }
 
 /// Detections of one raster, or of several, in one CRS.
@@ -91,9 +99,13 @@ pub fn features(r: &RasterDetections, class: &str, crs: OutputCrs) -> Result<Fea
     };
     let corners =
         |b: &PixelBox| [(b.x0, b.y0), (b.x1, b.y0), (b.x1, b.y1), (b.x0, b.y1)].map(|(x, y)| PixelPoint { x, y });
+    let gsd = r.info.gsd_m.filter(|_| georef.is_georeferenced());
     let mut out = Vec::with_capacity(r.detections.len());
     for d in &r.detections {
-        let pts = corners(&d.footprint);
+        let pts: Vec<PixelPoint> = match &d.outline {
+            Some(o) => o.vertices().to_vec(),
+            None => corners(&d.footprint).to_vec(),
+        };
         let ring: Vec<[f64; 2]> = match set_crs {
             FeatureCrs::Wgs84 => georef.pixel_to_wgs84(&pts)?.into_iter().map(|p| [p.lon, p.lat]).collect(),
             FeatureCrs::Native { .. } => pts.iter().map(|&p| georef.pixel_to_map(p)).map(|m| [m.x, m.y]).collect(),
@@ -107,6 +119,9 @@ pub fn features(r: &RasterDetections, class: &str, crs: OutputCrs) -> Result<Fea
             class: class.to_owned(),
             source: source.clone(),
             bbox: [b.x0, b.y0, b.x1, b.y1].map(|v| round(v, 3)),
+            centre: d.outline.map(|_| [round(d.centre.x, 3), round(d.centre.y, 3)]),
+            area_m2: d.outline.zip(gsd).map(|(o, g)| round(o.area_px() * g.x * g.y, 2)),
+            diameter_m: d.outline.zip(gsd).map(|(o, g)| round(o.diameter_px() * g.mean(), 2)),
         });
     }
     Ok(FeatureSet { crs: set_crs, features: out })
@@ -136,6 +151,13 @@ pub fn geojson(set: &FeatureSet) -> String {
         props.insert("class".into(), json!(f.class));
         props.insert("source".into(), json!(f.source));
         props.insert("bbox".into(), json!(f.bbox));
+        if let Some(c) = f.centre {
+            props.insert("centre".into(), json!(c));
+        }
+        if let (Some(a), Some(d)) = (f.area_m2, f.diameter_m) {
+            props.insert("area_m2".into(), json!(a));
+            props.insert("diameter_m".into(), json!(d));
+        }
         let feature =
             json!({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [f.ring]}, "properties": props});
         s.push_str(&feature.to_string());
@@ -190,6 +212,9 @@ pub fn read_geojson(path: &Path) -> Result<FeatureSet> {
             class: text(&p["class"], "class")?,
             source: text(&p["source"], "source")?,
             bbox,
+            centre: p["centre"][0].as_f64().zip(p["centre"][1].as_f64()).map(|(x, y)| [x, y]),
+            area_m2: p["area_m2"].as_f64(),
+            diameter_m: p["diameter_m"].as_f64(),
         });
     }
     Ok(FeatureSet { crs, features })
@@ -314,6 +339,8 @@ fn write_layer(
         ("bbox_y0", OGRFieldType::OFTReal),
         ("bbox_x1", OGRFieldType::OFTReal),
         ("bbox_y1", OGRFieldType::OFTReal),
+        ("area_m2", OGRFieldType::OFTReal),
+        ("diameter_m", OGRFieldType::OFTReal),
     ];
     layer.create_defn_fields(&fields)?;
     for f in &set.features {
@@ -326,6 +353,10 @@ fn write_layer(
         feature.set_field_string(2, &f.source)?;
         for (i, v) in f.bbox.iter().enumerate() {
             feature.set_field_double(3 + i, *v)?;
+        }
+        if let (Some(a), Some(d)) = (f.area_m2, f.diameter_m) {
+            feature.set_field_double(7, a)?;
+            feature.set_field_double(8, d)?;
         }
         feature.create(&layer)?;
     }
@@ -352,6 +383,9 @@ mod tests {
                 class: "shrub".into(),
                 source: "a.tif".into(),
                 bbox: [1.0, 2.0, 3.0, 4.0],
+                centre: Some([2.5, 3.0]),
+                area_m2: Some(12.5),
+                diameter_m: Some(3.99),
             }],
         };
         let text = geojson(&set);

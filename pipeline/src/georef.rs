@@ -142,6 +142,19 @@ impl Georef {
         Ok(xs.into_iter().zip(ys).map(|(lon, lat)| LonLat { lon, lat }).collect())
     }
 
+    /// Pixel positions of WGS84 lon/lat points (features read back).
+    pub fn wgs84_to_pixel(&self, points: &[LonLat]) -> Result<Vec<PixelPoint>> {
+        let fail = |reason: String| Error::Transform { path: self.path.clone(), reason };
+        let Some(crs) = self.crs.as_ref().filter(|_| self.has_transform) else {
+            return Err(fail("the raster has no CRS or no geotransform".into()));
+        };
+        let ct = CoordTransform::new(&wgs84()?, crs).map_err(|e| fail(e.to_string()))?;
+        let mut xs: Vec<f64> = points.iter().map(|p| p.lon).collect();
+        let mut ys: Vec<f64> = points.iter().map(|p| p.lat).collect();
+        ct.transform_coords(&mut xs, &mut ys, &mut []).map_err(|e| fail(e.to_string()))?;
+        Ok(xs.into_iter().zip(ys).map(|(x, y)| self.map_to_pixel(MapPoint { x, y })).collect())
+    }
+
     /// WGS84 lon/lat of pixel positions.
     pub fn pixel_to_wgs84(&self, points: &[PixelPoint]) -> Result<Vec<LonLat>> {
         let map: Vec<MapPoint> = points.iter().map(|&p| self.pixel_to_map(p)).collect();

@@ -1,12 +1,13 @@
 //! A picture to check detections at a glance: the raster scaled down, its
-//! contrast stretched, with each detection's footprint drawn on it.
+//! contrast stretched, with each detection's outline (or box) drawn on it.
 
 use crate::error::{Error, Result};
 use crate::export::write_atomic;
 use crate::raster::Raster;
 use detection::objects::Detection;
 use image::{Rgb, RgbImage};
-use imageproc::drawing::draw_hollow_rect_mut;
+use imageproc::drawing::{draw_hollow_polygon_mut, draw_hollow_rect_mut};
+use imageproc::point::Point;
 use imageproc::rect::Rect;
 use std::path::Path;
 
@@ -35,6 +36,12 @@ pub fn quicklook(raster: &Raster, detections: &[Detection], png: &Path) -> Resul
     let (rw, rh) = raster.size();
     let (fx, fy) = (w as f64 / rw as f64, h as f64 / rh as f64);
     for d in detections {
+        if let Some(o) = &d.outline {
+            let ring: Vec<Point<f32>> =
+                o.vertices().iter().map(|p| Point::new((p.x * fx) as f32, (p.y * fy) as f32)).collect();
+            draw_hollow_polygon_mut(&mut img, &ring, Rgb([255, 230, 0]));
+            continue;
+        }
         let b = &d.footprint;
         let (x0, y0) = ((b.x0 * fx).floor() as i32, (b.y0 * fy).floor() as i32);
         let (x1, y1) = ((b.x1 * fx).ceil() as i32, (b.y1 * fy).ceil() as i32);

@@ -9,7 +9,9 @@ use detection::evaluate::{
 };
 use detection::formats::report::{BestPoint, EvalReport, InputCounts, SweepPoint, REPORT_VERSION};
 use detection::objects::PixelLabel;
-use detection::PixelBox;
+use detection::outline::RAYS;
+use detection::{LonLat, MapPoint, PixelBox, PixelPoint};
+use pipeline::export::FeatureCrs;
 use pipeline::labels::{labels_in_raster, LabelFile};
 use std::path::{Path, PathBuf};
 
@@ -26,16 +28,30 @@ fn load(path: &Path, file: &Path, labels: &[LabelFile]) -> Result<Scene> {
         .with_context(|| "the raster the detections came from is needed for its georeferencing")?;
     let set = pipeline::export::read_geojson(file)?;
     let source = path.to_string_lossy();
-    let dets = set
-        .features
-        .iter()
-        .filter(|f| f.source == source)
-        .map(|f| {
-            let [x0, y0, x1, y1] = f.bbox;
-            let bbox = PixelBox { x0, y0, x1, y1 };
-            ScoredBox { centre: bbox.centre(), bbox, score: f.score }
-        })
-        .collect();
+    let georef = raster.georef();
+    let mut dets = Vec::new();
+    for f in set.features.iter().filter(|f| f.source == source) {
+        let [x0, y0, x1, y1] = f.bbox;
+        let bbox = PixelBox { x0, y0, x1, y1 };
+        let centre = f.centre.map(|[x, y]| PixelPoint { x, y }).unwrap_or_else(|| bbox.centre());
+        // An outline's corners back in the raster's pixels (the ring is closed).
+        let outline = match f.ring.len() {
+            n if n == RAYS + 1 => {
+                let corners = &f.ring[..RAYS];
+                let pixels: Vec<PixelPoint> = match &set.crs {
+                    FeatureCrs::Wgs84 => georef
+                        .wgs84_to_pixel(&corners.iter().map(|&[lon, lat]| LonLat { lon, lat }).collect::<Vec<_>>())?,
+                    FeatureCrs::Native { .. } => {
+                        corners.iter().map(|&[x, y]| georef.map_to_pixel(MapPoint { x, y })).collect()
+                    }
+                    FeatureCrs::Pixel => corners.iter().map(|&[x, y]| PixelPoint { x, y: -y }).collect(),
+                };
+                pixels.try_into().ok()
+            }
+            _ => None,
+        };
+        dets.push(ScoredBox { centre, bbox, score: f.score, outline });
+    }
     let truth = labels_in_raster(labels, &raster)?;
     let pixel_m = raster.info().gsd_m.map(|g| g.mean()).unwrap_or(1.0);
     Ok(Scene { path: path.to_owned(), dets, truth, pixel_m })
