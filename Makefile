@@ -67,23 +67,29 @@ eval-val: build
 	  $(BIN) evaluate --detections out/$$set --labels $(URBAN)/json --match distance:6 --sweep --out out/$$set/eval.json; \
 	done
 
-# Reproduces each shipped model (about two hours on 2 CPU cores), in stages:
-# the 2020 RGB model (configs/train-naip-trees.toml), tuned on both years into
-# the default (configs/train-naip-trees-2years-tune.toml), which starts the
-# RGB + near-IR model (the same tuning, its near-IR weights starting at zero).
+# Reproduces each shipped model byte for byte (about two hours on 2 CPU
+# cores), in stages under out/models/, each copied with its log, curves and
+# operating-point plot into models/weights/: the 2020 RGB model
+# (configs/train-naip-trees.toml), tuned on both years into the default
+# (configs/train-naip-trees-2years-tune.toml), which starts the RGB + near-IR
+# model (the same tuning, its near-IR weights starting at zero).
 TRAIN_SETS   := --list $(URBAN)/train_socal.txt --list $(URBAN)/train_socal_2018.txt \
                 --val-list $(URBAN)/val_socal.txt --val-list $(URBAN)/val_socal_2018.txt
+STAGES       := out/models
 model: build
 	@if [ ! -d $(URBAN) ]; then echo "skipped: $(URBAN) is absent (training needs the shared NAIP data)"; exit 0; fi; \
 	$(BIN) train --images $(URBAN)/images --list $(URBAN)/train_socal.txt --val-list $(URBAN)/val_socal.txt \
 	  --labels $(URBAN)/json --bands 1,2,3 --config configs/train-naip-trees.toml --device cpu \
-	  --out out/models/rgb-2020.safetensors && \
+	  --out $(STAGES)/rgb-2020.safetensors && \
 	$(BIN) train --images $(URBAN)/images $(TRAIN_SETS) --labels $(URBAN)/json --bands 1,2,3 \
-	  --config configs/train-naip-trees-2years-tune.toml --init out/models/rgb-2020.safetensors --device cpu \
-	  --out $(MODEL) && \
+	  --config configs/train-naip-trees-2years-tune.toml --init $(STAGES)/rgb-2020.safetensors --device cpu \
+	  --out $(STAGES)/default.safetensors && \
 	$(BIN) train --images $(URBAN)/images $(TRAIN_SETS) --labels $(URBAN)/json --bands 1,2,3,4 \
-	  --config configs/train-naip-trees-2years-tune.toml --init $(MODEL) --device cpu \
-	  --out models/weights/rgbn.safetensors
+	  --config configs/train-naip-trees-2years-tune.toml --init $(STAGES)/default.safetensors --device cpu \
+	  --out $(STAGES)/rgbn.safetensors && \
+	for m in default rgbn; do \
+	  for part in safetensors log.csv curves.png operating-point.png; do cp $(STAGES)/$$m.$$part models/weights/; done; \
+	done
 
 test: build
 	$(CARGO) test --release --workspace

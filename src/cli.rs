@@ -138,6 +138,11 @@ pub struct TrainArgs {
     /// Ground sample distance (metres) of rasters that do not state one.
     #[arg(long, value_name = "METRES")]
     pub input_gsd: Option<f64>,
+    /// Train at this ground sample distance, metres: imagery is resampled to
+    /// it (default: the starting model's; from scratch, the first raster's).
+    /// Objects about 5-25 px across at it suit the shipped models.
+    #[arg(long, value_name = "METRES")]
+    pub gsd: Option<f64>,
     /// Skip choosing the operating point (run `rsdetect calibrate` later).
     #[arg(long)]
     pub no_calibrate: bool,

@@ -78,10 +78,12 @@ pub fn run(args: &TrainArgs) -> Result<Status> {
         areas: pipeline::areas::read_area_files(&args.areas)?,
     };
     eprintln!("{}", labels.assumption());
-    let gsd_m = match inherited {
+    let gsd_m = match (args.gsd, inherited) {
+        (Some(g), _) if g > 0.0 => g,
+        (Some(g), _) => bail!("--gsd {g}: a ground sample distance is a positive number of metres"),
         // The starting model's scale: imagery is resampled to what it knows.
-        Some(m) => m.gsd_m,
-        None => first
+        (None, Some(m)) => m.gsd_m,
+        (None, None) => first
             .info()
             .gsd_m
             .map(|g| g.mean())
@@ -279,7 +281,6 @@ pub fn run(args: &TrainArgs) -> Result<Status> {
     if let Some(k) = kept {
         eprintln!("kept epoch {k} of {}: the best on validation", history.len());
     }
-    record.seconds = Some(start.elapsed().as_secs_f64().round());
     model.save(&args.out)?;
     eprintln!("wrote {} ({:.0} s)", args.out.display(), start.elapsed().as_secs_f64());
     match (&val_data, args.no_calibrate) {

@@ -161,13 +161,15 @@ pub struct EpochLog {
     pub val_f1: Option<f64>,
     /// Learning rate at the epoch's end.
     pub lr: f64,
-    /// Wall seconds.
+    /// Wall seconds. Logs keep them; model files do not, so that the same
+    /// training writes the same file byte for byte.
+    #[serde(default, skip_serializing)]
     pub seconds: f64,
 }
 
 /// How a model was made, in its file's metadata. A checkpoint records the
-/// epoch it was written after; a finished model the epochs, the last
-/// epoch's figures and the seconds; calibration adds the operating point.
+/// epoch it was written after; a finished model the epochs and the last
+/// epoch's figures; calibration adds the operating point.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TrainingRecord {
     /// The command line that trained it.
@@ -212,7 +214,8 @@ pub struct TrainingRecord {
     /// stopped early).
     #[serde(default, rename = "final", skip_serializing_if = "Option::is_none")]
     pub last: Option<Option<EpochLog>>,
-    /// Finished models: wall seconds of training, rounded.
+    /// Wall seconds of training, rounded, in files written before model
+    /// files were made reproducible byte for byte (the log has the time).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seconds: Option<f64>,
     /// The operating point chosen on validation rasters.
