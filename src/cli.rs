@@ -28,6 +28,8 @@ pub enum Command {
     Evaluate(EvaluateArgs),
     /// Choose a model's score threshold and suppression distance on validation rasters.
     Calibrate(CalibrateArgs),
+    /// Propose the windows of unlabelled imagery most worth labelling next (a GeoPackage).
+    Suggest(SuggestArgs),
     /// Train a classifier from imagery and labels (GeoJSON, Shapefile, GeoPackage, CSV).
     Train(TrainArgs),
     /// Combine the outputs of detect shards into the files one run would write.
@@ -199,6 +201,33 @@ pub struct CalibrateArgs {
     /// Heatmap networks: average scores over the 8 flips and rotations (8x the work), here and in detect.
     #[arg(long)]
     pub tta: bool,
+}
+
+/// Arguments of `rsdetect suggest`.
+#[derive(Debug, clap::Args)]
+pub struct SuggestArgs {
+    /// Unlabelled rasters, or folders of them.
+    #[arg(required = true, num_args = 1.., value_name = "PATH")]
+    pub inputs: Vec<PathBuf>,
+    /// The model to ask (a file, or a shipped model's name; default: the default model).
+    #[arg(long, value_name = "FILE|NAME")]
+    pub model: Option<PathBuf>,
+    /// How many windows to propose.
+    #[arg(long, short = 'k', default_value_t = 10)]
+    pub count: usize,
+    /// Side of a window, pixels at the model's ground sample distance (a
+    /// training block: label every object inside it).
+    #[arg(long, default_value_t = 256, value_name = "PIXELS")]
+    pub window: usize,
+    /// Where to write the windows (GeoPackage).
+    #[arg(long, value_name = "WINDOWS.gpkg")]
+    pub out: PathBuf,
+    /// Where the model runs: auto, cpu, cuda or cuda:N.
+    #[arg(long, default_value = "auto")]
+    pub device: models::DeviceChoice,
+    /// Ground sample distance (metres) of rasters that do not state one.
+    #[arg(long, value_name = "METRES")]
+    pub input_gsd: Option<f64>,
 }
 
 /// Arguments of `rsdetect candidates`.

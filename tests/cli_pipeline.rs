@@ -312,6 +312,40 @@ fn outlines_of_the_synthetic_shrubs_have_their_areas() {
     assert!(text(&o.stdout).contains("38      0      0"), "{}", text(&o.stdout));
 }
 
+/// `rsdetect suggest` writes the K windows most worth labelling as a
+/// GeoPackage OGR reads, each inside the raster, most uncertain first.
+#[test]
+fn suggest_writes_k_windows_inside_the_raster() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("next.gpkg");
+    let o = rsdetect(&["suggest", SCENE, "-k", "5", "--window", "32", "--out", s(&out), "--device", "cpu"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let back = Command::new("ogr2ogr").args(["-f", "GeoJSON", "/vsistdout/"]).arg(&out).output().unwrap();
+    assert!(back.status.success());
+    let v: Value = serde_json::from_slice(&back.stdout).unwrap();
+    let features = v["features"].as_array().unwrap();
+    assert_eq!(features.len(), 5);
+    let info =
+        Command::new("gdalinfo").args(["-json", SCENE]).current_dir(env!("CARGO_MANIFEST_DIR")).output().unwrap();
+    let info: Value = serde_json::from_slice(&info.stdout).unwrap();
+    let corners = info["wgs84Extent"]["coordinates"][0].as_array().unwrap();
+    let lon = |c: &Value| c[0].as_f64().unwrap();
+    let lat = |c: &Value| c[1].as_f64().unwrap();
+    let (lon0, lon1) = corners.iter().map(lon).fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(x), b.max(x)));
+    let (lat0, lat1) = corners.iter().map(lat).fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(x), b.max(x)));
+    let mut last = f64::MAX;
+    for (i, f) in features.iter().enumerate() {
+        assert_eq!(f["properties"]["rank"].as_i64(), Some(i as i64 + 1));
+        let u = f["properties"]["uncertainty"].as_f64().unwrap();
+        assert!(u > 0.0 && u <= last, "most uncertain first");
+        last = u;
+        for c in f["geometry"]["coordinates"][0].as_array().unwrap() {
+            let e = 1e-7;
+            assert!(lon(c) >= lon0 - e && lon(c) <= lon1 + e && lat(c) >= lat0 - e && lat(c) <= lat1 + e, "{c}");
+        }
+    }
+}
+
 /// A plain `rsdetect train` (images, labels, output) starts from the shipped
 /// model whose bands fit, at its scale, holds out blocks of the imagery to
 /// validate, and chooses the operating point on them.

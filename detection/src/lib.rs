@@ -14,6 +14,7 @@ pub mod objects;
 pub mod options;
 pub mod outline;
 pub mod overlap;
+pub mod suggest;
 pub mod suppress;
 
 pub use classify::{ClassifyError, PatchBatch, PatchClassifier, PatchSpec};

@@ -20,6 +20,7 @@ pub mod patches;
 pub mod quicklook;
 pub mod raster;
 pub mod resample;
+pub mod suggestions;
 pub mod synthetic;
 
 pub use detection::coords::{LonLat, MapPoint, PixelBox, PixelPoint, PixelWindow};

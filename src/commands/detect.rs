@@ -5,12 +5,12 @@
 
 use crate::cli::{CrsArg, DetectArgs, OgrFormatArg};
 use crate::commands::Status;
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use detection::classify::PatchClassifier;
 use detection::formats::detect_config::Config;
 use detection::formats::run::{InputRecord, InputStatus, RunFile, RunModel, Totals, RUN_VERSION};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use models::{default_model, resolve_model, TchClassifier};
+use models::TchClassifier;
 use pipeline::detect::detect_raster;
 use pipeline::export::{self, FeatureCrs, OgrFormat, OutputCrs};
 use rsdetect::outputs::{fnv1a, merge_outputs, output_names, remove_stale_temporaries, write_run, MERGED};
@@ -30,16 +30,7 @@ pub fn run(args: &DetectArgs) -> Result<Status> {
     if args.score_threshold.is_some() {
         config.score_threshold = args.score_threshold;
     }
-    let model_path = match &args.model {
-        None => default_model(),
-        Some(m) => resolve_model(m).unwrap_or_else(|| m.clone()),
-    };
-    if !model_path.exists() {
-        bail!(
-            "{}: no such model file or shipped model; pass --model FILE or a name `rsdetect models` lists, or train one with `rsdetect train`",
-            model_path.display()
-        );
-    }
+    let model_path = super::model_path(args.model.as_deref())?;
     let mut classifier = TchClassifier::load(&model_path, args.device)?;
     if let Some(on) = config.tta {
         classifier.set_tta(on);

@@ -8,6 +8,7 @@ mod evaluate;
 mod info;
 mod merge;
 mod models;
+mod suggest;
 mod train;
 
 use crate::cli::Command;
@@ -38,6 +39,22 @@ impl From<Status> for ExitCode {
     }
 }
 
+/// The model file `--model` names (a file or a shipped model's name), or
+/// the default model.
+pub(crate) fn model_path(arg: Option<&std::path::Path>) -> anyhow::Result<std::path::PathBuf> {
+    let path = match arg {
+        None => ::models::default_model(),
+        Some(m) => ::models::resolve_model(m).unwrap_or_else(|| m.to_owned()),
+    };
+    if !path.exists() {
+        anyhow::bail!(
+            "{}: no such model file or shipped model; pass --model FILE or a name `rsdetect models` lists, or train one with `rsdetect train`",
+            path.display()
+        );
+    }
+    Ok(path)
+}
+
 /// Runs one subcommand.
 pub fn run(command: Command) -> anyhow::Result<Status> {
     match command {
@@ -50,5 +67,6 @@ pub fn run(command: Command) -> anyhow::Result<Status> {
         Command::Merge(args) => merge::run(&args),
         Command::Devices(args) => devices::run(&args),
         Command::Models(args) => models::run(&args),
+        Command::Suggest(args) => suggest::run(&args),
     }
 }
