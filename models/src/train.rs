@@ -526,10 +526,25 @@ pub fn train_heatmap<E>(
     let n = train.len() as i64;
     let mut step = |model: &Model, idx: &Tensor| {
         let len = idx.size()[0];
-        let offsets =
-            Vec::<i64>::try_from(Tensor::randint(size - crop + 1, [len, 2], (Kind::Int64, Device::Cpu)).view([-1]))
-                .unwrap_or_default();
+        let draw = |k: i64| {
+            Vec::<i64>::try_from(Tensor::randint(size - crop + 1, [k, 2], (Kind::Int64, Device::Cpu)).view([-1]))
+                .unwrap_or_default()
+        };
+        let mut offsets = draw(len);
         let chips = Vec::<i64>::try_from(idx.remainder(n)).unwrap_or_default();
+        // A crop with nothing to learn (outside every labelled area, or all
+        // nodata) is drawn again, a few times at most; crops with data are
+        // kept, so imagery with data throughout draws what it always did.
+        for i in 0..len as usize {
+            for _ in 0..8 {
+                let valid =
+                    train.valid.get(chips[i]).narrow(1, offsets[2 * i], crop).narrow(2, offsets[2 * i + 1], crop);
+                if valid.sum(Kind::Float).double_value(&[]) > 0.0 {
+                    break;
+                }
+                offsets.splice(2 * i..2 * i + 2, draw(1));
+            }
+        }
         let cut =
             |t: &Tensor, i: usize| t.get(chips[i]).narrow(1, offsets[2 * i], crop).narrow(2, offsets[2 * i + 1], crop);
         let stack =
