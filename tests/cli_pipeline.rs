@@ -310,6 +310,24 @@ fn outlines_of_the_synthetic_shrubs_have_their_areas() {
     }
     let o = rsdetect(&["evaluate", "--detections", s(dir.path()), "--labels", SCENE_LABELS, "--match", "distance:1"]);
     assert!(text(&o.stdout).contains("38      0      0"), "{}", text(&o.stdout));
+    // Each disc's bounding box as a label: an outline covers about 0.72 of it
+    // (a 16-gon a little inside the disc, pi / 4 of the box), its own box
+    // would cover 1.0 and another shrub's none, so iou:0.6 matches every
+    // outline to its own box.
+    let boxes = dir.path().join("boxes.csv");
+    let mut csv = String::from("image_path,xmin,ymin,xmax,ymax\n");
+    for l in labels {
+        let (x, y) =
+            (l["geometry"]["coordinates"][0].as_f64().unwrap(), l["geometry"]["coordinates"][1].as_f64().unwrap());
+        let (col, row, r) =
+            ((x - 580000.0) / 0.5, (4080000.0 - y) / 0.5, l["properties"]["radius_m"].as_f64().unwrap() / 0.5);
+        csv.push_str(&format!("shrubs_512.tif,{},{},{},{}\n", col - r, row - r, col + r, row + r));
+    }
+    std::fs::write(&boxes, csv).unwrap();
+    let o = rsdetect(&["evaluate", "--detections", s(dir.path()), "--labels", s(&boxes), "--match", "iou:0.6"]);
+    assert!(text(&o.stdout).contains("38      0      0"), "{}", text(&o.stdout));
+    let o = rsdetect(&["evaluate", "--detections", s(dir.path()), "--labels", s(&boxes), "--match", "iou:0.8"]);
+    assert!(text(&o.stdout).contains("     0     38     38"), "outlines, not their boxes: {}", text(&o.stdout));
 }
 
 /// `rsdetect suggest` writes the K windows most worth labelling as a

@@ -29,27 +29,27 @@ fn load(path: &Path, file: &Path, labels: &[LabelFile]) -> Result<Scene> {
     let set = pipeline::export::read_geojson(file)?;
     let source = path.to_string_lossy();
     let georef = raster.georef();
-    let mut dets = Vec::new();
-    for f in set.features.iter().filter(|f| f.source == source) {
+    let mine: Vec<_> = set.features.iter().filter(|f| f.source == source).collect();
+    // Outlines' corners back in the raster's pixels (rings are closed), all
+    // of the raster's at once: one coordinate transform, not one a feature.
+    let outlined = |f: &pipeline::export::OutFeature| f.ring.len() == RAYS + 1;
+    let corners: Vec<[f64; 2]> =
+        mine.iter().filter(|f| outlined(f)).flat_map(|f| f.ring[..RAYS].iter().copied()).collect();
+    let pixels: Vec<PixelPoint> = match &set.crs {
+        FeatureCrs::Wgs84 if !corners.is_empty() => {
+            georef.wgs84_to_pixel(&corners.iter().map(|&[lon, lat]| LonLat { lon, lat }).collect::<Vec<_>>())?
+        }
+        FeatureCrs::Wgs84 => Vec::new(),
+        FeatureCrs::Native { .. } => corners.iter().map(|&[x, y]| georef.map_to_pixel(MapPoint { x, y })).collect(),
+        FeatureCrs::Pixel => corners.iter().map(|&[x, y]| PixelPoint { x, y: -y }).collect(),
+    };
+    let mut outlines = pixels.chunks_exact(RAYS);
+    let mut dets = Vec::with_capacity(mine.len());
+    for f in &mine {
         let [x0, y0, x1, y1] = f.bbox;
         let bbox = PixelBox { x0, y0, x1, y1 };
         let centre = f.centre.map(|[x, y]| PixelPoint { x, y }).unwrap_or_else(|| bbox.centre());
-        // An outline's corners back in the raster's pixels (the ring is closed).
-        let outline = match f.ring.len() {
-            n if n == RAYS + 1 => {
-                let corners = &f.ring[..RAYS];
-                let pixels: Vec<PixelPoint> = match &set.crs {
-                    FeatureCrs::Wgs84 => georef
-                        .wgs84_to_pixel(&corners.iter().map(|&[lon, lat]| LonLat { lon, lat }).collect::<Vec<_>>())?,
-                    FeatureCrs::Native { .. } => {
-                        corners.iter().map(|&[x, y]| georef.map_to_pixel(MapPoint { x, y })).collect()
-                    }
-                    FeatureCrs::Pixel => corners.iter().map(|&[x, y]| PixelPoint { x, y: -y }).collect(),
-                };
-                pixels.try_into().ok()
-            }
-            _ => None,
-        };
+        let outline = if outlined(f) { outlines.next().and_then(|o| o.try_into().ok()) } else { None };
         dets.push(ScoredBox { centre, bbox, score: f.score, outline });
     }
     let truth = labels_in_raster(labels, &raster)?;
