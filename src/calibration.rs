@@ -84,16 +84,7 @@ pub fn calibrate_model(
             curves.extend(per_set.iter().cloned());
             best = Some((k, s, c, curves));
         }
-        table.push(SuppressionTrial {
-            suppression_m: s,
-            stride: opts.source.clone(),
-            best_threshold: thresholds[k],
-            counts: c,
-        });
-        eprintln!(
-            "suppression {s} m: best F1 {:.4} at threshold {:.2} (precision {:.4}, recall {:.4})",
-            c.f1, thresholds[k], c.precision, c.recall
-        );
+        table.push(trial(s, opts.source.clone(), thresholds[k], c));
     }
     let (k, suppression, counts, curves) =
         best.ok_or_else(|| Error::Nothing("no validation data to calibrate on".into()))?;
@@ -104,29 +95,29 @@ pub fn calibrate_model(
     let shown = if sets.len() > 1 { &curves[..] } else { &curves[..1] };
     let png = model_path.with_extension("operating-point.png");
     plot_f1(&png, &thresholds, shown, &names, threshold)?;
-    let mut model = models::Model::load(model_path, models::Device::Cpu)?;
-    model.meta.score_threshold = threshold as f32;
-    model.meta.suppression_m = suppression;
-    model.meta.tta = classifier.tta();
-    model.meta.training.get_or_insert_with(Default::default).calibration = Some(Calibration {
-        rule: rule.to_string(),
-        rasters: rasters.len(),
-        blocks: None,
-        score_threshold: threshold,
-        suppression_m: suppression,
-        tta: classifier.tta(),
-        validation: counts,
-        per_suppression: table,
-        per_set: if sets.len() > 1 {
-            sets.iter()
-                .zip(&set_counts)
-                .map(|((name, r), c)| SetCounts { name: name.clone(), rasters: r.len(), counts: *c })
-                .collect()
-        } else {
-            vec![]
+    let model = models::Model::load(model_path, models::Device::Cpu)?;
+    store(
+        model,
+        model_path,
+        Calibration {
+            rule: rule.to_string(),
+            rasters: rasters.len(),
+            blocks: None,
+            score_threshold: threshold,
+            suppression_m: suppression,
+            tta: classifier.tta(),
+            validation: counts,
+            per_suppression: table,
+            per_set: if sets.len() > 1 {
+                sets.iter()
+                    .zip(&set_counts)
+                    .map(|((name, r), c)| SetCounts { name: name.clone(), rasters: r.len(), counts: *c })
+                    .collect()
+            } else {
+                vec![]
+            },
         },
-    });
-    model.save(model_path)?;
+    )?;
     eprintln!(
         "{}: operating point threshold {threshold:.2}, suppression {suppression} m: validation precision {:.4}, recall {:.4}, F1 {:.4}",
         model_path.display(),
@@ -153,7 +144,7 @@ pub fn calibrate_model(
 /// no validation rasters were given), one pass per chip.
 pub fn calibrate_on_chips(model_path: &Path, val: &Chips, section: &CalibrateSection, pixel_m: f64) -> Result<()> {
     let rule: MatchRule = section.rule.parse().map_err(ConfigError::Invalid)?;
-    let mut model = models::Model::load(model_path, models::Device::Cpu)?;
+    let model = models::Model::load(model_path, models::Device::Cpu)?;
     let thresholds = sweep_thresholds();
     let mut best: Option<(usize, f64, Counts, Vec<Counts>)> = None;
     let mut table = Vec::new();
@@ -163,37 +154,28 @@ pub fn calibrate_on_chips(model_path: &Path, val: &Chips, section: &CalibrateSec
         if best.as_ref().is_none_or(|b| c.f1 > b.2.f1) {
             best = Some((k, s, c, curve));
         }
-        table.push(SuppressionTrial {
-            suppression_m: s,
-            stride: CandidateSource::Dense { step: 1 },
-            best_threshold: thresholds[k],
-            counts: c,
-        });
-        eprintln!(
-            "suppression {s} m: best F1 {:.4} at threshold {:.2} (precision {:.4}, recall {:.4})",
-            c.f1, thresholds[k], c.precision, c.recall
-        );
+        table.push(trial(s, CandidateSource::Dense { step: 1 }, thresholds[k], c));
     }
     let (k, suppression, counts, curve) =
         best.ok_or_else(|| Error::Nothing("no validation data to calibrate on".into()))?;
     let threshold = thresholds[k];
     let png = model_path.with_extension("operating-point.png");
     plot_f1(&png, &thresholds, &[curve], &[format!("{} held-out blocks", val.len())], threshold)?;
-    model.meta.score_threshold = threshold as f32;
-    model.meta.suppression_m = suppression;
-    model.meta.tta = false;
-    model.meta.training.get_or_insert_with(Default::default).calibration = Some(Calibration {
-        rule: rule.to_string(),
-        rasters: 0,
-        blocks: Some(val.len()),
-        score_threshold: threshold,
-        suppression_m: suppression,
-        tta: false,
-        validation: counts,
-        per_suppression: table,
-        per_set: vec![],
-    });
-    model.save(model_path)?;
+    store(
+        model,
+        model_path,
+        Calibration {
+            rule: rule.to_string(),
+            rasters: 0,
+            blocks: Some(val.len()),
+            score_threshold: threshold,
+            suppression_m: suppression,
+            tta: false,
+            validation: counts,
+            per_suppression: table,
+            per_set: vec![],
+        },
+    )?;
     eprintln!(
         "{}: operating point threshold {threshold:.2}, suppression {suppression} m: precision {:.4}, recall {:.4}, F1 {:.4} on {} held-out blocks",
         model_path.display(),
@@ -202,6 +184,27 @@ pub fn calibrate_on_chips(model_path: &Path, val: &Chips, section: &CalibrateSec
         counts.f1,
         val.len()
     );
+    Ok(())
+}
+
+/// One suppression distance's best point, as the table records it and the
+/// user reads it.
+fn trial(suppression_m: f64, stride: CandidateSource, threshold: f64, c: Counts) -> SuppressionTrial {
+    eprintln!(
+        "suppression {suppression_m} m: best F1 {:.4} at threshold {threshold:.2} (precision {:.4}, recall {:.4})",
+        c.f1, c.precision, c.recall
+    );
+    SuppressionTrial { suppression_m, stride, best_threshold: threshold, counts: c }
+}
+
+/// Writes the chosen operating point into the model and its file, with the
+/// calibration record.
+fn store(mut model: models::Model, model_path: &Path, calibration: Calibration) -> Result<()> {
+    model.meta.score_threshold = calibration.score_threshold as f32;
+    model.meta.suppression_m = calibration.suppression_m;
+    model.meta.tta = calibration.tta;
+    model.meta.training.get_or_insert_with(Default::default).calibration = Some(calibration);
+    model.save(model_path)?;
     Ok(())
 }
 
