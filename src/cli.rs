@@ -123,10 +123,11 @@ pub struct TrainArgs {
     /// Where training runs: auto, cpu, cuda or cuda:N.
     #[arg(long, default_value = "auto")]
     pub device: models::DeviceChoice,
-    /// Start from another model's weights (transfer learning; a torchvision
-    /// export works too). Without --init, --scratch, --config or --arch,
-    /// training starts from the shipped model whose bands fit.
-    #[arg(long, value_name = "MODEL", conflicts_with = "scratch")]
+    /// Start from another model's weights (a model file or a shipped
+    /// model's name; a torchvision export works too). Without --init,
+    /// --scratch, --config or --arch, training starts from the shipped model
+    /// whose bands fit.
+    #[arg(long, value_name = "FILE|NAME", conflicts_with = "scratch")]
     pub init: Option<PathBuf>,
     /// Start from random weights, not from a shipped model.
     #[arg(long)]

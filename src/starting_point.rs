@@ -68,10 +68,12 @@ fn fits(model: &[usize], bands: &[usize]) -> Option<bool> {
 /// default model).
 pub fn choose(init: Option<&Path>, scratch: bool, own_network: bool, bands: &[usize]) -> Result<Start> {
     let list = |b: &[usize]| b.iter().map(|b| b.to_string()).collect::<Vec<_>>().join(",");
-    if let Some(path) = init {
-        let meta = Model::read_meta(path)?;
+    if let Some(arg) = init {
+        // A file, or a shipped model's name, as `detect --model` takes.
+        let path = models::resolve_model(arg).unwrap_or_else(|| arg.to_owned());
+        let meta = Model::read_meta(&path)?;
         let why = format!("starting from {} (--init)", path.display());
-        return Ok(Start::From { path: path.to_owned(), meta: Box::new(meta), why });
+        return Ok(Start::From { path, meta: Box::new(meta), why });
     }
     if scratch {
         return Ok(Start::Scratch { why: "training from scratch (--scratch)".into() });

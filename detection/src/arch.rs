@@ -28,7 +28,7 @@ impl Arch {
             "resnet34" => Arch::Resnet(ResNetConfig::resnet34()),
             "resnet50" => Arch::Resnet(ResNetConfig::resnet50()),
             "resnet-small" => Arch::Resnet(small(Head::Pool)),
-            "resnet-small-heatmap" => Arch::Resnet(small(Head::Heatmap { width: 32 })),
+            "resnet-small-heatmap" => Arch::Resnet(small(Head::Heatmap { width: 32, extent: false })),
             "googlenet" => Arch::Googlenet(GoogLeNetConfig::standard(true)),
             "googlenet-small" => Arch::Googlenet(GoogLeNetConfig { width: 0.25, aux_logits: true }),
             _ => return None,
@@ -43,6 +43,20 @@ impl Arch {
     /// whole patches.
     pub fn is_heatmap(&self) -> bool {
         matches!(self, Arch::Resnet(c) if c.head != Head::Pool)
+    }
+
+    /// Whether the network has an extent head (see [`Head::Heatmap`]).
+    pub fn has_extent(&self) -> bool {
+        matches!(self, Arch::Resnet(ResNetConfig { head: Head::Heatmap { extent: true, .. }, .. }))
+    }
+
+    /// The same network with an extent head, for a heatmap network; others
+    /// as they are.
+    pub fn with_extent(mut self) -> Arch {
+        if let Arch::Resnet(ResNetConfig { head: Head::Heatmap { extent, .. }, .. }) = &mut self {
+            *extent = true;
+        }
+        self
     }
 
     /// Whether the network runs faster on the CPU with its activations laid
@@ -87,6 +101,11 @@ pub enum Head {
     Heatmap {
         /// Channels inside the decoder.
         width: i64,
+        /// A second head learns each object's extent (the log of its
+        /// radius in pixels) where training labels have one (boxes,
+        /// polygons), so detections are outlined at the learned size.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        extent: bool,
     },
 }
 
@@ -174,7 +193,7 @@ impl ResNetConfig {
         if !(1..=1024).contains(&self.width) {
             return Err(format!("a ResNet's width (planes of its first stage) lies in 1..=1024, got {}", self.width));
         }
-        if let Head::Heatmap { width } = self.head {
+        if let Head::Heatmap { width, .. } = self.head {
             if self.stem != Stem::Small || !(1..=1024).contains(&width) {
                 return Err("a heatmap head needs the small stem and a decoder width in 1..=1024".into());
             }

@@ -314,6 +314,7 @@ mod tests {
         PixelLabel {
             centre: PixelPoint { x, y },
             bbox: Some(PixelBox { x0: x - 2.0, y0: y - 2.0, x1: x + 2.0, y1: y + 2.0 }),
+            outline: None,
         }
     }
 

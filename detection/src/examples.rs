@@ -4,6 +4,7 @@
 //! models crate turns them into tensors.
 
 use crate::coords::PixelPoint;
+use crate::outline::RAYS;
 
 /// Patches and their classes (1: object, 0: background).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -40,8 +41,18 @@ impl Patches {
     }
 }
 
-/// Square chips of imagery and the object centres in each, for heatmap
-/// networks: what a network scoring every pixel learns from.
+/// An object in a chip: its centre and, where its label had an extent (a
+/// box or a polygon), its outline's radii (see [`crate::outline::Outline`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ChipObject {
+    /// Centre, in the chip's pixels.
+    pub centre: PixelPoint,
+    /// The label's outline's radii in the chip's pixels, when it has one.
+    pub radii: Option<[f32; RAYS]>,
+}
+
+/// Square chips of imagery and the objects in each, for heatmap networks:
+/// what a network scoring every pixel learns from.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Chips {
     /// Bands per chip.
@@ -52,29 +63,29 @@ pub struct Chips {
     pub data: Vec<f32>,
     /// 1 where a pixel holds data, 0 for nodata and beyond the raster.
     pub valid: Vec<u8>,
-    /// Object centres of each chip, in its pixels.
-    pub centres: Vec<Vec<PixelPoint>>,
+    /// The objects of each chip, in its pixels.
+    pub objects: Vec<Vec<ChipObject>>,
 }
 
 impl Chips {
     /// Number of chips.
     pub fn len(&self) -> usize {
-        self.centres.len()
+        self.objects.len()
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.centres.is_empty()
+        self.objects.is_empty()
     }
 
     /// Appends another set of the same shape.
     pub fn extend(&mut self, other: Chips) {
-        if self.centres.is_empty() {
+        if self.objects.is_empty() {
             self.bands = other.bands;
             self.size = other.size;
         }
         self.data.extend(other.data);
         self.valid.extend(other.valid);
-        self.centres.extend(other.centres);
+        self.objects.extend(other.objects);
     }
 }

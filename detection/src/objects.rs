@@ -34,6 +34,9 @@ pub struct PixelLabel {
     pub centre: PixelPoint,
     /// Extent, for boxes and polygons.
     pub bbox: Option<PixelBox>,
+    /// Shape, for boxes and polygons: the label as an outline (see
+    /// [`Outline::of_box`], [`Outline::of_polygon`]).
+    pub outline: Option<Outline>,
 }
 
 /// A position a network scored, in the pixels of the tile or chip it saw.
@@ -43,6 +46,10 @@ pub struct ScoredPoint {
     pub at: PixelPoint,
     /// The score of the object class, in [0, 1].
     pub score: f32,
+    /// The object's outline's radii (see [`Outline`]) in the same pixels,
+    /// from a network that learned extents (an extent head); `None` from
+    /// others.
+    pub radii: Option<[f32; crate::outline::RAYS]>,
 }
 
 /// Highest score first; ties by position, so the order (and so the merged

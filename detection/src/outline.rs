@@ -2,7 +2,11 @@
 //! trained on points: along rays from the centre, the object ends where a
 //! pixel's colour is nearer the surrounding background's than the centre's,
 //! or where a neighbouring object's centre is nearer. The result is
-//! star-shaped (one radius per ray), which suits crowns and shrubs.
+//! star-shaped (one radius per ray), which suits crowns and shrubs. Labels
+//! with an extent become outlines the same way (a box's or a polygon's
+//! boundary along each ray), which is what an extent head learns; and the
+//! rays' order after a flip or a quarter turn is written here once, for
+//! training's augmentations and inference's test-time ones.
 
 use crate::coords::{PixelBox, PixelPoint};
 
@@ -62,7 +66,66 @@ fn direction(k: usize) -> (f64, f64) {
     (a.cos(), a.sin())
 }
 
+/// Where ray `k` points after the image is mirrored left to right.
+pub fn mirrored_x(k: usize) -> usize {
+    (RAYS + RAYS / 2 - k % RAYS) % RAYS
+}
+
+/// Where ray `k` points after the image is mirrored top to bottom.
+pub fn mirrored_y(k: usize) -> usize {
+    (RAYS - k % RAYS) % RAYS
+}
+
+/// Where ray `k` points after the image turns `quarters` quarter turns
+/// from +x towards +y (negative: the other way).
+pub fn turned(k: usize, quarters: i64) -> usize {
+    (k as i64 + quarters * (RAYS as i64 / 4)).rem_euclid(RAYS as i64) as usize
+}
+
+/// Distance from `from` along the unit direction `d` to the farthest
+/// crossing of the closed ring `ring`, if any.
+fn farthest_crossing(from: PixelPoint, d: (f64, f64), ring: &[PixelPoint]) -> Option<f64> {
+    let mut best: Option<f64> = None;
+    for (i, a) in ring.iter().enumerate() {
+        let b = ring[(i + 1) % ring.len()];
+        let (ex, ey) = (b.x - a.x, b.y - a.y);
+        let denom = d.0 * ey - d.1 * ex;
+        if denom.abs() < 1e-12 {
+            continue;
+        }
+        let (wx, wy) = (a.x - from.x, a.y - from.y);
+        let t = (wx * ey - wy * ex) / denom;
+        let u = (wx * d.1 - wy * d.0) / denom;
+        if t >= 0.0 && (-1e-9..=1.0 + 1e-9).contains(&u) {
+            best = Some(best.map_or(t, |b: f64| b.max(t)));
+        }
+    }
+    best
+}
+
 impl Outline {
+    /// The outline of a box label seen from `centre`: each ray ends on the
+    /// box's edge, so the outline is the box (its corners cut where no ray
+    /// meets them).
+    pub fn of_box(centre: PixelPoint, b: PixelBox) -> Outline {
+        let ring = [
+            PixelPoint { x: b.x0, y: b.y0 },
+            PixelPoint { x: b.x1, y: b.y0 },
+            PixelPoint { x: b.x1, y: b.y1 },
+            PixelPoint { x: b.x0, y: b.y1 },
+        ];
+        Outline::of_polygon(centre, &ring)
+    }
+
+    /// The outline of a polygon label (its exterior ring) seen from
+    /// `centre`: each ray ends where it last crosses the ring, so a
+    /// polygon that is not star-shaped keeps its whole extent.
+    pub fn of_polygon(centre: PixelPoint, ring: &[PixelPoint]) -> Outline {
+        let radii =
+            std::array::from_fn(|k| farthest_crossing(centre, direction(k), ring).unwrap_or(0.0).max(0.5) as f32);
+        Outline { centre, radii }
+    }
+
     /// A circle of `radius` pixels.
     pub fn circle(centre: PixelPoint, radius: f32) -> Outline {
         Outline { centre, radii: [radius; RAYS] }
@@ -242,6 +305,38 @@ mod tests {
         let o = outline(&image, a, &[b], 25.0);
         assert!(o.radii[0] <= 7.0, "towards the neighbour: {}", o.radii[0]);
         assert!((o.radii[RAYS / 2] - 8.0).abs() <= 1.5, "away from it: {}", o.radii[RAYS / 2]);
+    }
+
+    #[test]
+    fn labels_become_outlines_along_the_same_rays() {
+        let b = PixelBox { x0: 0.0, y0: 0.0, x1: 20.0, y1: 10.0 };
+        let o = Outline::of_box(b.centre(), b);
+        assert!((o.radii[0] - 10.0).abs() < 1e-5 && (o.radii[RAYS / 4] - 5.0).abs() < 1e-5, "{:?}", o.radii);
+        let bb = o.bbox();
+        let near = |a: f64, b: f64| (a - b).abs() < 1e-5;
+        assert!(near(bb.x0, 0.0) && near(bb.x1, 20.0) && near(bb.y0, 0.0) && near(bb.y1, 10.0), "{bb:?}");
+        assert!(o.area_px() > 0.9 * 200.0 && o.area_px() <= 200.0 + 1e-9, "{}", o.area_px());
+        // A polygon that is the same box gives the same outline.
+        let ring: Vec<PixelPoint> =
+            [(0.0, 0.0), (20.0, 0.0), (20.0, 10.0), (0.0, 10.0)].iter().map(|&(x, y)| PixelPoint { x, y }).collect();
+        assert_eq!(Outline::of_polygon(b.centre(), &ring), o);
+    }
+
+    #[test]
+    fn rays_follow_flips_and_turns() {
+        // A direction's ray index after the image changes, checked on the vectors.
+        let index = |(x, y): (f64, f64)| {
+            let a = y.atan2(x).rem_euclid(std::f64::consts::TAU);
+            ((a / std::f64::consts::TAU * RAYS as f64).round() as usize) % RAYS
+        };
+        for k in 0..RAYS {
+            let (x, y) = direction(k);
+            assert_eq!(mirrored_x(k), index((-x, y)));
+            assert_eq!(mirrored_y(k), index((x, -y)));
+            assert_eq!(turned(k, 1), index((-y, x)), "a quarter turn from +x towards +y");
+            assert_eq!(turned(k, -1), index((y, -x)));
+            assert_eq!(turned(turned(k, 3), 1), k);
+        }
     }
 
     #[test]

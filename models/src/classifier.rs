@@ -2,14 +2,16 @@
 //! a CUDA device (with mixed precision there).
 
 use crate::device::{resolve, DeviceChoice, DeviceError};
+use crate::extent::{change, Change};
 use crate::model_file::{Model, ModelError, Net};
 use crate::normalise::Normalisation;
 use crate::peaks::local_maxima;
 use crate::resnet::ResNetHead;
-use crate::train::heatmap_scores;
+use crate::train::heatmap_scores_and_radii;
 use detection::classify::ClassifyError;
 use detection::coords::PixelPoint;
 use detection::objects::ScoredPoint;
+use detection::outline::RAYS;
 use std::path::Path;
 use tch::{Device, Kind, Tensor};
 
@@ -188,7 +190,7 @@ impl Classifier {
                         for j in 0..cols {
                             let (x0, y0) = (dx + j * s, dy + i * s);
                             let at = PixelPoint { x: (x0 + p / 2) as f64, y: (y0 + p / 2) as f64 };
-                            out.push(ScoredPoint { at, score: values[i * nw + j] });
+                            out.push(ScoredPoint { at, score: values[i * nw + j], radii: None });
                         }
                     }
                 }
@@ -202,21 +204,40 @@ impl Classifier {
 impl Classifier {
     /// The peaks of a heatmap network's scores over a tile of raw values
     /// (channels first): pixel centres (x, y) in tile pixels with their
-    /// scores. Peaks under [`PEAK_FLOOR`] are not reported.
+    /// scores, and outline radii where the network has an extent head.
+    /// Peaks under [`PEAK_FLOOR`] are not reported.
     fn heatmap_peaks(&self, tile: &[f32], height: usize, width: usize) -> Result<Vec<ScoredPoint>, ClassifyError> {
-        let scores = self.heatmap_tensor(tile, height, width)?;
-        Ok(local_maxima(&scores, 1, PEAK_FLOOR).into_iter().map(crate::peaks::pixel_centre).collect())
+        let (scores, radii) = self.heatmap_tensors(tile, height, width)?;
+        let peaks = local_maxima(&scores, 1, PEAK_FLOOR);
+        let mut points: Vec<ScoredPoint> = peaks.iter().map(|&p| crate::peaks::pixel_centre(p)).collect();
+        if let (Some(radii), false) = (radii, peaks.is_empty()) {
+            // One gather for all peaks: RAYS values each.
+            let rows = Tensor::from_slice(&peaks.iter().map(|p| p.1 as i64).collect::<Vec<_>>());
+            let cols = Tensor::from_slice(&peaks.iter().map(|p| p.0 as i64).collect::<Vec<_>>());
+            let at = radii.index(&[None, Some(rows), Some(cols)]).transpose(0, 1).contiguous();
+            let values = Vec::<f32>::try_from(at.view([-1])).map_err(runtime)?;
+            for (p, r) in points.iter_mut().zip(values.chunks_exact(RAYS)) {
+                p.radii = Some(std::array::from_fn(|k| r[k]));
+            }
+        }
+        Ok(points)
     }
 
     /// A heatmap network's score at every pixel of a tile of raw values
     /// (channels first), row-major.
     pub fn heatmap(&self, tile: &[f32], height: usize, width: usize) -> Result<Vec<f32>, ClassifyError> {
-        let scores = self.heatmap_tensor(tile, height, width)?;
+        let (scores, _) = self.heatmap_tensors(tile, height, width)?;
         Vec::<f32>::try_from(scores.contiguous().view([-1])).map_err(runtime)
     }
 
-    /// The scores as a tensor (H x W) on the CPU.
-    fn heatmap_tensor(&self, tile: &[f32], height: usize, width: usize) -> Result<Tensor, ClassifyError> {
+    /// The scores (H x W) and, with an extent head, the outline radii in
+    /// pixels (RAYS x H x W), as tensors on the CPU.
+    fn heatmap_tensors(
+        &self,
+        tile: &[f32],
+        height: usize,
+        width: usize,
+    ) -> Result<(Tensor, Option<Tensor>), ClassifyError> {
         let c = self.model.meta.bands.len();
         if tile.len() != c * height * width {
             return Err(ClassifyError::Shape(format!("expected {c}x{height}x{width} values, got {}", tile.len())));
@@ -224,29 +245,44 @@ impl Classifier {
         tch::no_grad(|| {
             let x = self.input(Tensor::from_slice(tile).view([1, c as i64, height as i64, width as i64]));
             let positive = self.model.meta.positive;
-            let score = |x: &Tensor| {
-                tch::autocast(self.mixed_precision, || heatmap_scores(&self.model, x, positive))
-                    .map(|s| s.to_kind(Kind::Float))
+            // Scores, then the radii when there are any: N x (1 or 1 + RAYS) x H x W.
+            let outputs = |x: &Tensor| {
+                tch::autocast(self.mixed_precision, || heatmap_scores_and_radii(&self.model, x, positive))
+                    .map(|(s, r)| {
+                        let s = s.unsqueeze(1).to_kind(Kind::Float);
+                        match r {
+                            Some(r) => Tensor::cat(&[s, r.to_kind(Kind::Float)], 1),
+                            None => s,
+                        }
+                    })
                     .ok_or(ClassifyError::NoDenseForm)
             };
-            let scores = if self.tta {
+            let maps = if self.tta {
                 // The 8 symmetries of the square: rotate by k quarter turns,
-                // optionally mirror; undo both on the scores.
-                let mut sum = Tensor::zeros([1, height as i64, width as i64], (Kind::Float, self.device));
+                // optionally mirror; undo both on the maps, the radii's
+                // rays reordered to point their own way again.
+                let rays = self.model.meta.arch.has_extent().then_some(1);
+                let mut sum: Option<Tensor> = None;
                 for k in 0..4 {
                     for mirror in [false, true] {
                         let t = x.rot90(k, [2, 3]);
                         let t = if mirror { t.flip([3]) } else { t };
-                        let s = score(&t)?;
-                        let s = if mirror { s.flip([2]) } else { s };
-                        sum += s.rot90(-k, [1, 2]);
+                        let m = outputs(&t)?;
+                        let m = if mirror { change(&m, Change::MirrorX, rays) } else { m };
+                        let m = change(&m, Change::Rot90(-k), rays);
+                        sum = Some(match sum {
+                            Some(s) => s + m,
+                            None => m,
+                        });
                     }
                 }
-                sum / 8.0
+                sum.expect("eight passes") / 8.0
             } else {
-                score(&x)?
+                outputs(&x)?
             };
-            Ok(scores.get(0).to_kind(Kind::Float).to_device(Device::Cpu))
+            let maps = maps.get(0).to_device(Device::Cpu);
+            let radii = (maps.size()[0] > 1).then(|| maps.narrow(0, 1, RAYS as i64));
+            Ok((maps.get(0), radii))
         })
     }
 }

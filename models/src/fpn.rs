@@ -5,7 +5,10 @@
 //! one logit per pixel and object class. Each output pixel is the score of
 //! the window centred on it, so the map is the trunk's patch classifier run
 //! at every pixel at once; trunk weights keep torchvision's names, the
-//! decoder's live under `decoder.` and `head.`.
+//! decoder's live under `decoder.` and `head.`. An optional second head
+//! (`extent.`) reads the same decoder features and gives, at each pixel,
+//! the log of the outline radius along each ray (see `detection::outline`)
+//! of an object centred there, learned where labels have an extent.
 
 use tch::nn::{self, ConvConfig};
 use tch::Tensor;
@@ -16,16 +19,21 @@ pub struct Fpn {
     lateral: Vec<nn::Conv2D>,
     smooth: Vec<(nn::Conv2D, nn::BatchNorm)>,
     head: (nn::Conv2D, nn::Conv2D),
+    extent: Option<(nn::Conv2D, nn::Conv2D)>,
 }
 
 /// Log-odds of the prior an untrained head starts from (objects are rare
 /// pixels: about one in ten near an object), so early training is stable.
 const PRIOR_LOGIT: f64 = -2.19;
 
+/// The log-radius (pixels) an untrained extent head starts from: objects
+/// about 10 px across, the middle of what the shipped models know.
+const PRIOR_LOG_RADIUS: f64 = 1.6;
+
 /// Builds the decoder for trunk stages of `stages` channels (shallowest
 /// first, each at half the resolution of the one before), `width` channels
-/// inside, `outputs` maps out.
-pub fn fpn(p: &nn::Path, stages: &[i64], width: i64, outputs: i64) -> Fpn {
+/// inside, `outputs` maps out, and with `extent` the extent head.
+pub fn fpn(p: &nn::Path, stages: &[i64], width: i64, outputs: i64, extent: bool) -> Fpn {
     let d = p / "decoder";
     let lateral = stages
         .iter()
@@ -49,13 +57,44 @@ pub fn fpn(p: &nn::Path, stages: &[i64], width: i64, outputs: i64) -> Fpn {
         1,
         ConvConfig { bs_init: nn::Init::Const(PRIOR_LOGIT), ..Default::default() },
     );
-    Fpn { lateral, smooth, head: (first, last) }
+    let extent = extent.then(|| {
+        let e = p / "extent";
+        let conv = nn::conv2d(&e / "0", width, width, 3, ConvConfig { padding: 1, ..Default::default() });
+        let rays = detection::outline::RAYS as i64;
+        let out = nn::conv2d(
+            &e / "2",
+            width,
+            rays,
+            1,
+            ConvConfig { bs_init: nn::Init::Const(PRIOR_LOG_RADIUS), ..Default::default() },
+        );
+        (conv, out)
+    });
+    Fpn { lateral, smooth, head: (first, last), extent }
 }
 
 impl Fpn {
     /// Logit maps at the resolution of the first stage, from every stage's
     /// output (shallowest first).
     pub fn forward(&self, stages: &[Tensor], train: bool) -> Tensor {
+        self.features(stages, train).apply(&self.head.0).relu().apply(&self.head.1)
+    }
+
+    /// The logit maps and, with an extent head, the log-radius maps (N x
+    /// RAYS x H x W), from the same decoder features.
+    pub fn forward_with_extent(&self, stages: &[Tensor], train: bool) -> (Tensor, Option<Tensor>) {
+        let y = self.features(stages, train);
+        let extent = self.extent.as_ref().map(|(conv, out)| y.apply(conv).relu().apply(out));
+        (y.apply(&self.head.0).relu().apply(&self.head.1), extent)
+    }
+
+    /// Whether there is an extent head.
+    pub fn has_extent(&self) -> bool {
+        self.extent.is_some()
+    }
+
+    /// The decoder's features at the resolution of the first stage.
+    fn features(&self, stages: &[Tensor], train: bool) -> Tensor {
         let last = stages.len() - 1;
         let mut y = stages[last].apply(&self.lateral[last]);
         for i in (0..last).rev() {
@@ -65,6 +104,6 @@ impl Fpn {
             let (conv, bn) = &self.smooth[i];
             y = y.apply(conv).apply_t(bn, train).relu();
         }
-        y.apply(&self.head.0).relu().apply(&self.head.1)
+        y
     }
 }

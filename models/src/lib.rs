@@ -6,6 +6,7 @@
 pub mod allocator;
 pub mod classifier;
 pub mod device;
+pub mod extent;
 pub mod focal;
 pub mod fpn;
 pub mod googlenet;

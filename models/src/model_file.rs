@@ -89,6 +89,15 @@ impl Net {
             Net::Googlenet(_) => None,
         }
     }
+
+    /// Per-pixel logits and the log-radius maps of a heatmap network (the
+    /// latter with an extent head only); `None` for patch classifiers.
+    pub fn heatmap_with_extent(&self, xs: &Tensor, train: bool) -> Option<(Tensor, Option<Tensor>)> {
+        match self {
+            Net::Resnet(r) => r.heatmap_with_extent(xs, train),
+            Net::Googlenet(_) => None,
+        }
+    }
 }
 
 /// A network with its weights and metadata.

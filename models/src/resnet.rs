@@ -168,6 +168,15 @@ impl ResNet {
             ResNetHead::Heatmap(fpn) => Some(fpn.forward(&self.trunk.stages(xs, train), train)),
         }
     }
+
+    /// The per-pixel logits and, when the network has an extent head, the
+    /// log-radius maps (N x RAYS x H x W); `None` for a classifier.
+    pub fn heatmap_with_extent(&self, xs: &tch::Tensor, train: bool) -> Option<(tch::Tensor, Option<tch::Tensor>)> {
+        match &self.head {
+            ResNetHead::Pool(_) => None,
+            ResNetHead::Heatmap(fpn) => Some(fpn.forward_with_extent(&self.trunk.stages(xs, train), train)),
+        }
+    }
 }
 
 /// Builds a ResNet: a classifier of `classes` classes, or with a heatmap
@@ -175,8 +184,8 @@ impl ResNet {
 pub fn resnet(p: &nn::Path, c: &ResNetConfig, in_channels: i64, classes: i64) -> ResNet {
     let head = match c.head {
         Head::Pool => ResNetHead::Pool(nn::linear(p / "fc", c.features(), classes, Default::default())),
-        Head::Heatmap { width } => {
-            ResNetHead::Heatmap(Box::new(fpn(p, &c.stage_channels(), width, (classes - 1).max(1))))
+        Head::Heatmap { width, extent } => {
+            ResNetHead::Heatmap(Box::new(fpn(p, &c.stage_channels(), width, (classes - 1).max(1), extent)))
         }
     };
     ResNet { trunk: trunk(p, c, in_channels), head, stride: c.stride() }
@@ -245,7 +254,7 @@ mod tests {
             layers: vec![1, 1, 1],
             width: 8,
             stem: Stem::Small,
-            head: Head::Heatmap { width: 8 },
+            head: Head::Heatmap { width: 8, extent: false },
         };
         let net = resnet(&vs.root(), &c, 3, 2);
         let x = Tensor::randn([2, 3, 32, 48], (Kind::Float, Device::Cpu));
@@ -266,7 +275,7 @@ mod tests {
             assert!(names.contains_key(key), "{key}");
         }
         assert!(!names.contains_key("fc.weight"));
-        let imagenet = ResNetConfig { head: Head::Heatmap { width: 8 }, ..ResNetConfig::resnet18() };
+        let imagenet = ResNetConfig { head: Head::Heatmap { width: 8, extent: false }, ..ResNetConfig::resnet18() };
         assert!(imagenet.validate().is_err());
     }
 }

@@ -3,17 +3,17 @@
 //! Zhou et al. 2019). Where bumps overlap the larger value wins, so close
 //! objects stay separate peaks.
 
-use detection::coords::PixelPoint;
+use detection::examples::ChipObject;
 
 /// One `size` x `size` map per chip, row-major, chip after chip: the
-/// centres of each chip (pixel coordinates, x then y, pixel `i` spanning
-/// `[i, i + 1)`) drawn as Gaussians of `sigma` pixels.
-pub fn gaussian_targets(centres: &[Vec<PixelPoint>], size: usize, sigma: f32) -> Vec<f32> {
-    let mut out = vec![0f32; centres.len() * size * size];
+/// centres of each chip's objects (pixel coordinates, x then y, pixel `i`
+/// spanning `[i, i + 1)`) drawn as Gaussians of `sigma` pixels.
+pub fn gaussian_targets(objects: &[Vec<ChipObject>], size: usize, sigma: f32) -> Vec<f32> {
+    let mut out = vec![0f32; objects.len() * size * size];
     let reach = (3.0 * sigma).ceil() as isize;
-    for (chip, points) in out.chunks_mut(size * size).zip(centres) {
-        for p in points {
-            let (cx, cy) = (p.x as f32, p.y as f32);
+    for (chip, chip_objects) in out.chunks_mut(size * size).zip(objects) {
+        for o in chip_objects {
+            let (cx, cy) = (o.centre.x as f32, o.centre.y as f32);
             let (px, py) = (cx.floor() as isize, cy.floor() as isize);
             for y in (py - reach).max(0)..(py + reach + 1).min(size as isize) {
                 for x in (px - reach).max(0)..(px + reach + 1).min(size as isize) {
@@ -31,11 +31,12 @@ pub fn gaussian_targets(centres: &[Vec<PixelPoint>], size: usize, sigma: f32) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use detection::coords::PixelPoint;
 
     #[test]
     fn peaks_are_one_at_the_centre_pixel_only() {
-        let t =
-            gaussian_targets(&[vec![PixelPoint { x: 2.5, y: 3.2 }, PixelPoint { x: 30.0, y: 30.0 }], vec![]], 8, 1.0);
+        let at = |x, y| ChipObject { centre: PixelPoint { x, y }, radii: None };
+        let t = gaussian_targets(&[vec![at(2.5, 3.2), at(30.0, 30.0)], vec![]], 8, 1.0);
         assert_eq!(t.len(), 2 * 64);
         assert_eq!(t[3 * 8 + 2], 1.0);
         assert_eq!(t.iter().filter(|&&v| v == 1.0).count(), 1, "the point outside the chip draws nothing");

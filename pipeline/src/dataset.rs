@@ -9,8 +9,9 @@ use crate::patches::extract;
 use crate::raster::Raster;
 use crate::resample::{ModelView, Resampling};
 use detection::coords::PixelPoint;
-pub use detection::examples::{Chips, Patches};
+pub use detection::examples::{ChipObject, Chips, Patches};
 use detection::objects::PixelLabel;
+use detection::outline::RAYS;
 use geo::Polygon;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -55,11 +56,12 @@ pub struct Labelled<'a> {
 }
 
 /// A raster as a model sees it (at its ground sample distance), read whole
-/// with the labels' centres moved to its pixels, and where it may learn
+/// with the labels' centres and extents moved to its pixels, and where it may learn
 /// background: 1 inside the labelled areas (everywhere without them).
 struct TrainingView {
     data: crate::raster::WindowData<f32>,
     centres: Vec<PixelPoint>,
+    radii: Vec<Option<[f32; RAYS]>>,
     learn: Vec<u8>,
 }
 
@@ -80,6 +82,14 @@ fn training_view(path: &Path, labelled: Labelled, s: &Sampling) -> Result<Traini
     let to_view =
         |p: PixelPoint| if resample { view.georef().map_to_pixel(raster.georef().pixel_to_map(p)) } else { p };
     let centres: Vec<PixelPoint> = labels.iter().map(|l| to_view(l.centre)).collect();
+    // The view's pixels per raster pixel, for the labels' outlines.
+    let scale = if resample {
+        let (a, b) = (to_view(PixelPoint { x: 0.0, y: 0.0 }), to_view(PixelPoint { x: 1.0, y: 0.0 }));
+        (b.x - a.x).hypot(b.y - a.y)
+    } else {
+        1.0
+    };
+    let radii = labels.iter().map(|l| l.outline.map(|o| o.radii.map(|r| (r as f64 * scale) as f32))).collect();
     let learn = match labelled.areas {
         None => vec![1; w * h],
         Some(areas) => {
@@ -100,7 +110,7 @@ fn training_view(path: &Path, labelled: Labelled, s: &Sampling) -> Result<Traini
             learn
         }
     };
-    Ok(TrainingView { data: view.read_window::<f32>(view.full_window(), &s.bands)?, centres, learn })
+    Ok(TrainingView { data: view.read_window::<f32>(view.full_window(), &s.bands)?, centres, radii, learn })
 }
 
 /// Where chips of `size` start along a side of `len` pixels: every `size`
@@ -116,10 +126,10 @@ fn chip_starts(len: usize, size: usize) -> Vec<usize> {
 }
 
 /// Cuts one raster, at the model's ground sample distance, into chips of
-/// `size` pixels covering it, each with the object centres inside it.
+/// `size` pixels covering it, each with the objects whose centres lie inside it.
 /// `labels` are in the raster's own pixels.
 pub fn chips(path: &Path, labelled: Labelled, s: &Sampling, size: usize) -> Result<Chips> {
-    let TrainingView { data, centres, learn } = training_view(path, labelled, s)?;
+    let TrainingView { data, centres, radii, learn } = training_view(path, labelled, s)?;
     let (w, h) = (data.window.width, data.window.height);
     let positions: Vec<usize> = (0..s.bands.len()).collect();
     let mut out = Chips { bands: s.bands.len(), size, ..Chips::default() };
@@ -134,8 +144,16 @@ pub fn chips(path: &Path, labelled: Labelled, s: &Sampling, size: usize) -> Resu
             let inside = |c: &&PixelPoint| {
                 c.x >= x0 as f64 && c.y >= y0 as f64 && c.x < (x0 + size) as f64 && c.y < (y0 + size) as f64
             };
-            out.centres.push(
-                centres.iter().filter(inside).map(|c| PixelPoint { x: c.x - x0 as f64, y: c.y - y0 as f64 }).collect(),
+            out.objects.push(
+                centres
+                    .iter()
+                    .zip(&radii)
+                    .filter(|(c, _)| inside(c))
+                    .map(|(c, &radii)| ChipObject {
+                        centre: PixelPoint { x: c.x - x0 as f64, y: c.y - y0 as f64 },
+                        radii,
+                    })
+                    .collect(),
             );
         }
     }
@@ -144,7 +162,7 @@ pub fn chips(path: &Path, labelled: Labelled, s: &Sampling, size: usize) -> Resu
 
 /// Cuts the patches of one raster. `labels` are in the raster's own pixels.
 pub fn sample(path: &Path, labelled: Labelled, s: &Sampling, index: u64) -> Result<Patches> {
-    let TrainingView { data, centres, learn } = training_view(path, labelled, s)?;
+    let TrainingView { data, centres, learn, .. } = training_view(path, labelled, s)?;
     let (w, h) = (data.window.width, data.window.height);
     let positions: Vec<usize> = (0..s.bands.len()).collect();
     let half = s.patch as f64 / 2.0;

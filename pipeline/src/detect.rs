@@ -17,7 +17,7 @@ use crate::resample::Resampling;
 use detection::classify::{ClassifyError, PatchBatch, PatchClassifier, PatchSpec};
 use detection::coords::{PixelBox, PixelPoint, PixelWindow};
 use detection::objects::{Detection, ScoredPoint};
-use detection::outline::{outline, Bands, MAX_OUTLINE_RADIUS_M};
+use detection::outline::{outline, Bands, Outline, MAX_OUTLINE_RADIUS_M};
 use detection::suppress::suppress;
 use rayon::prelude::*;
 use std::path::Path;
@@ -504,7 +504,17 @@ pub fn detect_raster(
                                 if spec.heatmap {
                                     let others: Vec<PixelPoint> =
                                         neighbours.iter().copied().filter(|n| (n.x - x).hypot(n.y - y) > 0.5).collect();
-                                    let o = outline(&image, p.at, &others, MAX_OUTLINE_RADIUS_M / view_m);
+                                    let max_radius = MAX_OUTLINE_RADIUS_M / view_m;
+                                    // A network that learned extents from box or
+                                    // polygon labels knows each object's size; one
+                                    // trained on points leaves it to the imagery.
+                                    let o = match p.radii {
+                                        Some(radii) => Outline {
+                                            centre: p.at,
+                                            radii: radii.map(|r| (r as f64).clamp(0.5, max_radius) as f32),
+                                        },
+                                        None => outline(&image, p.at, &others, max_radius),
+                                    };
                                     let o =
                                         o.moved(|q| PixelPoint { x: tile.origin.0 + q.x, y: tile.origin.1 + q.y }, 1.0);
                                     let b = o.bbox();
@@ -615,7 +625,7 @@ impl Queue {
                         centre: c.centre,
                         footprint: PixelBox::from(c.footprint),
                         score,
-                        outline: None,
+                        outline: c.outline,
                     });
                 }
             }

@@ -6,18 +6,22 @@
 use crate::error::{Error, Result};
 use crate::raster::Raster;
 use detection::coords::{LonLat, MapPoint, PixelBox, PixelPoint};
+use detection::outline::Outline;
 use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform, SpatialRef};
 use gdal::vector::LayerAccess;
 use geo::{BoundingRect, Centroid};
 use std::path::{Path, PathBuf};
 
 /// One labelled object in its file's coordinates.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Label {
     /// Its centre (a point label's position, a polygon's centroid).
     pub centre: MapPoint,
     /// Its extent, for boxes and polygons.
     pub extent: Option<(MapPoint, MapPoint)>,
+    /// A polygon's exterior ring (the largest part's, for several); empty
+    /// for points and boxes.
+    pub ring: Vec<MapPoint>,
 }
 
 /// Where a label file's coordinates live.
@@ -80,6 +84,7 @@ fn read_voc(path: &Path) -> Result<LabelFile> {
             Label {
                 centre: MapPoint { x: (b.xmin + b.xmax) / 2.0, y: (b.ymin + b.ymax) / 2.0 },
                 extent: Some((MapPoint { x: b.xmin, y: b.ymin }, MapPoint { x: b.xmax, y: b.ymax })),
+                ring: Vec::new(),
             }
         })
         .collect::<Vec<_>>();
@@ -114,9 +119,12 @@ fn read_csv(path: &Path) -> Result<LabelFile> {
                 Label {
                     centre: MapPoint { x: (x0 + x1) / 2.0, y: (y0 + y1) / 2.0 },
                     extent: Some((MapPoint { x: x0, y: y0 }, MapPoint { x: x1, y: y1 })),
+                    ring: Vec::new(),
                 }
             }
-            ((Some(x), Some(y)), _) => Label { centre: MapPoint { x: num(x)? + 0.5, y: num(y)? + 0.5 }, extent: None },
+            ((Some(x), Some(y)), _) => {
+                Label { centre: MapPoint { x: num(x)? + 0.5, y: num(y)? + 0.5 }, extent: None, ring: Vec::new() }
+            }
             _ => return Err(bad(path, "needs columns x,y or xmin,ymin,xmax,ymax (pixel coordinates)")),
         };
         labels.push(label);
@@ -164,6 +172,7 @@ fn read_ogr(path: &Path) -> Result<LabelFile> {
                 centre: MapPoint { x: c.x(), y: c.y() },
                 extent: (!is_point)
                     .then(|| (MapPoint { x: r.min().x, y: r.min().y }, MapPoint { x: r.max().x, y: r.max().y })),
+                ring: exterior_ring(&geom),
             });
         }
     }
@@ -180,6 +189,23 @@ fn read_ogr(path: &Path) -> Result<LabelFile> {
     };
     let images = vec![None; labels.len()];
     Ok(LabelFile { path: path.to_owned(), coords: LabelCoords::Map(wkt), labels, images, lonlat })
+}
+
+/// The exterior ring of a polygon label (of its largest part), without the
+/// closing point; empty for other geometries.
+fn exterior_ring(geom: &geo::Geometry<f64>) -> Vec<MapPoint> {
+    use geo::Area;
+    let largest = match geom {
+        geo::Geometry::Polygon(p) => Some(p),
+        geo::Geometry::MultiPolygon(m) => m.0.iter().max_by(|a, b| a.unsigned_area().total_cmp(&b.unsigned_area())),
+        _ => None,
+    };
+    let Some(p) = largest else { return Vec::new() };
+    let mut ring: Vec<MapPoint> = p.exterior().coords().map(|c| MapPoint { x: c.x, y: c.y }).collect();
+    if ring.len() > 1 && ring.first() == ring.last() {
+        ring.pop();
+    }
+    ring
 }
 
 pub(crate) fn to_crs(from_wkt: &str, to: &SpatialRef) -> std::result::Result<CoordTransform, String> {
@@ -229,7 +255,8 @@ pub fn labels_in_raster(files: &[LabelFile], raster: &Raster) -> Result<Vec<Pixe
                     let c = PixelPoint { x: l.centre.x, y: l.centre.y };
                     if mine && inside(&c) {
                         let bbox = l.extent.map(|(a, b)| PixelBox { x0: a.x, y0: a.y, x1: b.x, y1: b.y });
-                        out.push(PixelLabel { centre: c, bbox });
+                        let outline = bbox.map(|b| Outline::of_box(c, b));
+                        out.push(PixelLabel { centre: c, bbox, outline });
                     }
                 }
             }
@@ -259,12 +286,15 @@ pub fn labels_in_raster(files: &[LabelFile], raster: &Raster) -> Result<Vec<Pixe
                 let mut pts: Vec<MapPoint> = near.iter().map(|l| l.centre).collect();
                 let mut corners: Vec<MapPoint> =
                     near.iter().flat_map(|l| l.extent.map(|(a, b)| [a, b]).into_iter().flatten()).collect();
+                let mut rings: Vec<MapPoint> = near.iter().flat_map(|l| l.ring.iter().copied()).collect();
                 if let (Some(wkt), Some(crs)) = (wkt, raster.georef().crs()) {
                     let ct = to_crs(wkt, crs).map_err(|e| bad(&f.path, e))?;
                     pts = transform(&ct, &pts).map_err(|e| bad(&f.path, e))?;
                     corners = transform(&ct, &corners).map_err(|e| bad(&f.path, e))?;
+                    rings = transform(&ct, &rings).map_err(|e| bad(&f.path, e))?;
                 }
                 let mut corner = corners.into_iter();
+                let mut ring_points = rings.into_iter();
                 for (l, m) in near.iter().zip(pts) {
                     let c = raster.georef().map_to_pixel(m);
                     let bbox = l.extent.and_then(|_| {
@@ -274,8 +304,15 @@ pub fn labels_in_raster(files: &[LabelFile], raster: &Raster) -> Result<Vec<Pixe
                         );
                         Some(PixelBox { x0: a.x.min(b.x), y0: a.y.min(b.y), x1: a.x.max(b.x), y1: a.y.max(b.y) })
                     });
+                    let ring: Vec<PixelPoint> =
+                        ring_points.by_ref().take(l.ring.len()).map(|p| raster.georef().map_to_pixel(p)).collect();
+                    let outline = match (ring.len() >= 3, bbox) {
+                        (true, _) => Some(Outline::of_polygon(c, &ring)),
+                        (false, Some(b)) => Some(Outline::of_box(c, b)),
+                        (false, None) => None,
+                    };
                     if inside(&c) {
-                        out.push(PixelLabel { centre: c, bbox });
+                        out.push(PixelLabel { centre: c, bbox, outline });
                     }
                 }
             }

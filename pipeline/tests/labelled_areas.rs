@@ -63,7 +63,7 @@ fn background_is_learned_inside_labelled_areas_only() {
     }
     let learned_right: usize = (0..512).map(|y| (256..512).filter(|&x| at(x, y) == 1).count()).sum();
     assert!(learned_right <= right_objects.len() * 37, "{learned_right} px learned outside the area");
-    assert_eq!(left.centres, everywhere.centres, "the objects are the same");
+    assert_eq!(left.objects, everywhere.objects, "the objects are the same");
 
     // Patch classifiers: negatives come from inside the area only.
     let patches = sample(&scene(), Labelled { objects: &objects, areas: Some(&areas) }, &sampling(), 0).unwrap();

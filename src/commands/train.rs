@@ -50,7 +50,7 @@ pub fn run(args: &TrainArgs) -> Result<Status> {
     // Without a network of the user's own, a run from a trained model keeps
     // its network, scale and class.
     let inherited = from.meta().filter(|_| !own_network);
-    let arch = match inherited {
+    let mut arch = match inherited {
         Some(m) => m.arch.clone(),
         None => cfg.model.arch()?,
     };
@@ -105,8 +105,15 @@ pub fn run(args: &TrainArgs) -> Result<Status> {
     let held_out = heatmap && no_validation_given;
     if let (true, Examples::Chips(all)) = (held_out, &train_data) {
         let (t, v) = hold_out_blocks(all);
-        n_val = v.centres.iter().map(Vec::len).sum();
+        n_val = v.objects.iter().map(Vec::len).sum();
         (train_data, val_data) = (Examples::Chips(t), Examples::Chips(v));
+    }
+    // Box and polygon labels say how large each object is: a heatmap
+    // network then learns that too, and outlines its detections at it.
+    let learns_extent = matches!(&train_data, Examples::Chips(c) if c.has_extents());
+    if learns_extent && !arch.has_extent() {
+        arch = arch.with_extent();
+        eprintln!("the labels have extents (boxes or polygons): the network learns each object's size, and outlines detections with it");
     }
     let what = train_data.kind();
     if held_out {

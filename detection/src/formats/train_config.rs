@@ -51,7 +51,7 @@ impl ModelSection {
                 c.width = self.width.unwrap_or(c.width);
                 c.layers = self.layers.clone().unwrap_or(c.layers.clone());
                 match (&mut c.head, self.decoder_width) {
-                    (Head::Heatmap { width }, Some(d)) => *width = d,
+                    (Head::Heatmap { width, .. }, Some(d)) => *width = d,
                     (Head::Pool, Some(_)) => {
                         return Err(ConfigError::Invalid("[model] decoder_width needs a heatmap network".into()))
                     }

@@ -117,6 +117,12 @@ pub struct TrainConfig {
     /// keep the best epoch's weights.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub patience: Option<usize>,
+    /// Heatmap networks: crops drawn per epoch at least. An epoch is
+    /// otherwise as many crops as tile the training chips, which for a few
+    /// labelled blocks is a step or two: too few for early stopping's
+    /// epochs to mean anything.
+    #[serde(skip_serializing_if = "is_zero_count")]
+    pub min_crops_per_epoch: usize,
 }
 
 fn is_zero_count(v: &usize) -> bool {
@@ -139,6 +145,7 @@ impl Default for TrainConfig {
             crop: 128,
             freeze_epochs: 0,
             patience: None,
+            min_crops_per_epoch: 0,
         }
     }
 }

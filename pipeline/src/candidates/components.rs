@@ -1,11 +1,13 @@
 //! Object mask to candidates: a morphological opening removes specks, then
 //! each 8-connected region of the mask (the area inside one outer contour) is
 //! a blob, kept when its area in square metres is plausible and the tile's
-//! core owns its centroid.
+//! core owns its centroid. Its outline is the blob seen from its centroid:
+//! along each ray, the last pixel of the blob before the first that is not.
 
 use super::Candidate;
 use detection::coords::{PixelPoint, PixelWindow};
-use image::{GrayImage, Luma};
+use detection::outline::{Outline, RAYS};
+use image::{GrayImage, ImageBuffer, Luma};
 use imageproc::distance_transform::Norm;
 use imageproc::region_labelling::{connected_components, Connectivity};
 
@@ -26,6 +28,7 @@ pub struct BlobFilter {
 /// centroid is bit-for-bit the same whichever tile's window it was found in.
 #[derive(Clone, Copy)]
 struct Blob {
+    label: u32,
     count: u64,
     sum_x: u64,
     sum_y: u64,
@@ -60,7 +63,8 @@ pub fn blobs(
             blobs.resize(l + 1, None);
         }
         let (x, y) = (x as usize, y as usize);
-        let b = blobs[l].get_or_insert(Blob { count: 0, sum_x: 0, sum_y: 0, x0: x, y0: y, x1: x, y1: y });
+        let b =
+            blobs[l].get_or_insert(Blob { label: l as u32, count: 0, sum_x: 0, sum_y: 0, x0: x, y0: y, x1: x, y1: y });
         b.count += 1;
         b.sum_x += (window.x + x) as u64;
         b.sum_y += (window.y + y) as u64;
@@ -88,9 +92,43 @@ pub fn blobs(
             let n = b.count as f64;
             let centre = PixelPoint { x: b.sum_x as f64 / n + 0.5, y: b.sum_y as f64 / n + 0.5 };
             let footprint = PixelWindow::new(window.x + b.x0, window.y + b.y0, b.x1 - b.x0 + 1, b.y1 - b.y0 + 1);
-            core.contains_point(centre).then_some(Candidate { centre, footprint })
+            core.contains_point(centre).then(|| Candidate {
+                centre,
+                footprint,
+                outline: Some(blob_outline(&labels, b.label, window, centre)),
+            })
         })
         .collect()
+}
+
+/// The outline of the blob labelled `label` in `labels` (read from
+/// `window`) from `centre` (raster pixels): each ray ends halfway between
+/// its last sample inside the blob and its first outside.
+fn blob_outline(
+    labels: &ImageBuffer<Luma<u32>, Vec<u32>>,
+    label: u32,
+    window: PixelWindow,
+    centre: PixelPoint,
+) -> Outline {
+    let step = 0.25;
+    let (cx, cy) = (centre.x - window.x as f64, centre.y - window.y as f64);
+    let inside = |x: f64, y: f64| {
+        x >= 0.0
+            && y >= 0.0
+            && (x as u32) < labels.width()
+            && (y as u32) < labels.height()
+            && labels.get_pixel(x as u32, y as u32).0[0] == label
+    };
+    let mut outline = Outline::circle(centre, 0.5);
+    for (k, radius) in outline.radii.iter_mut().enumerate() {
+        let a = std::f64::consts::TAU * k as f64 / RAYS as f64;
+        let mut r = 0.0;
+        while inside(cx + (r + step) * a.cos(), cy + (r + step) * a.sin()) {
+            r += step;
+        }
+        *radius = (r + step / 2.0).max(0.5) as f32;
+    }
+    outline
 }
 
 #[cfg(test)]
@@ -121,6 +159,24 @@ mod tests {
         assert_eq!(c[0].centre, PixelPoint { x: 104.0, y: 205.0 });
         assert_eq!(c[0].footprint, PixelWindow::new(102, 203, 4, 4));
         assert_eq!(c[1].centre, PixelPoint { x: 123.0, y: 213.0 });
+    }
+
+    #[test]
+    fn a_blob_is_outlined_at_its_own_size() {
+        // A disc of radius 10 px: its outline holds the disc's area, within 10%.
+        let mut m = GrayImage::new(40, 40);
+        for (x, y, p) in m.enumerate_pixels_mut() {
+            if (x as f64 + 0.5 - 20.0).hypot(y as f64 + 0.5 - 20.0) <= 10.0 {
+                *p = Luma([255]);
+            }
+        }
+        let w = PixelWindow::new(0, 0, 40, 40);
+        let c = blobs(&m, w, w, (40, 40), &ANY);
+        let o = c[0].outline.expect("blobs are outlined");
+        let disc = std::f64::consts::PI * 100.0;
+        assert!((o.area_px() / disc - 1.0).abs() < 0.1, "{} px² for a disc of {disc:.0}", o.area_px());
+        let b = o.bbox();
+        assert!((b.x0 - 10.0).abs() < 0.5 && (b.x1 - 30.0).abs() < 0.5, "{b:?}");
     }
 
     #[test]

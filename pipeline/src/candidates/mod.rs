@@ -9,6 +9,7 @@ pub mod sliding;
 pub mod threshold;
 
 use detection::coords::{PixelPoint, PixelWindow};
+use detection::outline::Outline;
 
 /// A place worth classifying, in the pixel grid of the raster being read.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -17,4 +18,6 @@ pub struct Candidate {
     pub centre: PixelPoint,
     /// The object's own extent: the blob's box, or the window.
     pub footprint: PixelWindow,
+    /// A blob's outline, seen from its centroid (none for windows).
+    pub outline: Option<Outline>,
 }

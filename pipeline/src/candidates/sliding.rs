@@ -65,6 +65,7 @@ impl SlidingGrid {
                 xs.iter().map(move |&x| Candidate {
                     centre: PixelPoint { x: x as f64 + half, y: y as f64 + half },
                     footprint: PixelWindow::new(x, y, self.size, self.size),
+                    outline: None,
                 })
             })
             .collect()
