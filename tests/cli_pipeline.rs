@@ -330,6 +330,75 @@ fn outlines_of_the_synthetic_shrubs_have_their_areas() {
     assert!(text(&o.stdout).contains("     0     38     38"), "outlines, not their boxes: {}", text(&o.stdout));
 }
 
+/// Preprocessing candidates keep their blob's outline: on the synthetic
+/// scene each is a 16-corner polygon covering most of its shrub's disc
+/// (the threshold keeps a shrub's dark core, 0.67-0.93 of the disc when
+/// measured), never the classifier's window.
+#[test]
+fn candidates_keep_their_blob_outlines() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = rsdetect(&[
+        "detect",
+        SCENE,
+        "--mode",
+        "candidates",
+        "--out",
+        s(dir.path()),
+        "--crs",
+        "native",
+        "--device",
+        "cpu",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let found = json(&dir.path().join("shrubs_512.geojson"));
+    let found = found["features"].as_array().unwrap();
+    assert!(found.len() >= 20, "{} candidates detected", found.len());
+    let labels = json(Path::new(env!("CARGO_MANIFEST_DIR")).join(SCENE_LABELS).as_path());
+    let labels = labels["features"].as_array().unwrap();
+    for d in found {
+        let p = &d["properties"];
+        let c = &p["centre"];
+        let (x, y) = (580000.0 + c[0].as_f64().unwrap() * 0.5, 4080000.0 - c[1].as_f64().unwrap() * 0.5);
+        let r = labels
+            .iter()
+            .map(|l| {
+                let g = &l["geometry"]["coordinates"];
+                (
+                    (g[0].as_f64().unwrap() - x).hypot(g[1].as_f64().unwrap() - y),
+                    l["properties"]["radius_m"].as_f64().unwrap(),
+                )
+            })
+            .min_by(|a, b| a.0.total_cmp(&b.0))
+            .unwrap()
+            .1;
+        let share = p["area_m2"].as_f64().unwrap() / (std::f64::consts::PI * r * r);
+        assert!((0.6..1.05).contains(&share), "a blob outline holds {share:.2} of its disc");
+        assert_eq!(d["geometry"]["coordinates"][0].as_array().unwrap().len(), 17, "16 corners, closed");
+    }
+}
+
+/// `evaluate --out` into a folder that does not exist yet creates it, so
+/// the report and its PR-curve PNG are written where the user named.
+#[test]
+fn evaluate_writes_its_report_into_a_new_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = rsdetect(&["detect", SCENE, "--out", s(dir.path()), "--device", "cpu"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let report = dir.path().join("new").join("dir").join("report.json");
+    let o = rsdetect(&[
+        "evaluate",
+        "--detections",
+        s(dir.path()),
+        "--labels",
+        SCENE_LABELS,
+        "--sweep",
+        "--out",
+        s(&report),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(report.exists() && report.with_extension("pr.png").exists());
+}
+
 /// `rsdetect suggest` writes the K windows most worth labelling as a
 /// GeoPackage OGR reads, each inside the raster, most uncertain first.
 #[test]
