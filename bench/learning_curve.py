@@ -4,8 +4,11 @@
 default model and from scratch, scored on crowns never trained on (the
 crop's right part, and OSBS_029) by centre-in-box and by IoU >= 0.4 of the
 outlines. Each subset is what a user labels: the crowns of a strip from the
-top, with that strip as the labelled area. Writes out/learning-curve/ and
-prints a table (and a JSON line per run). Needs ../shared/data/neon."""
+top, with that strip as the labelled area. Box labels teach the network
+each crown's extent, so its detections are outlined at the learned size.
+Writes out/learning-curve/, bench/learning-curve.json and
+bench/learning-curve.png, and prints a table (and a JSON line per run).
+Needs ../shared/data/neon and the release build (examples included)."""
 
 import json
 import os
@@ -17,6 +20,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NEON = os.path.join(ROOT, "..", "shared", "data", "neon")
 OUT = os.path.join(ROOT, "out", "learning-curve")
 BIN = os.path.join(ROOT, "target", "release", "rsdetect")
+PLOT = os.path.join(ROOT, "target", "release", "examples", "learning_curve_plot")
 YELL = "2019_YELL_2_541000_4977000_image_crop"
 SPLIT_X = 826  # the left 826 px (about 70% of the crowns) train; the rest tests
 SIZES = [25, 50, 100, None]  # None: every crown of the training part
@@ -46,6 +50,22 @@ def write_area(path, x1, y1):
     ring = [[0, 0], [x1, 0], [x1, y1], [0, y1], [0, 0]]
     feature = {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [ring]}}
     json.dump({"type": "FeatureCollection", "features": [feature]}, open(path, "w"))
+
+
+def write_configs(folder):
+    """The fine-tuning schedule for one small raster, from the shipped model
+    and from scratch (the same network, no frozen epochs): one small raster
+    is three 256 px blocks, which the schedule as it comes makes one step an
+    epoch, too few to learn extents, so both draw at least 128 crops an
+    epoch. Returns the two config paths."""
+    finetune = open(os.path.join(ROOT, "configs", "train-finetune.toml")).read()
+    finetune = re.sub(r"(?m)^min_crops_per_epoch = \d+", "min_crops_per_epoch = 128", finetune)
+    # The shipped default model's network, so --init transfers every weight.
+    model = '[model]\narch = "resnet-small-heatmap"\nlayers = [2, 2, 2, 2]\npatch = 96\nclass = "tree"\n\n'
+    tuned, scratch = os.path.join(folder, "tuned.toml"), os.path.join(folder, "scratch.toml")
+    open(tuned, "w").write(model + finetune)
+    open(scratch, "w").write(model + finetune.replace("freeze_epochs = 5", "freeze_epochs = 0"))
+    return tuned, scratch
 
 
 def evaluate(model, tag):
@@ -79,16 +99,12 @@ def main():
     test = [(max(b[0] - SPLIT_X, 0), b[1], b[2] - SPLIT_X, b[3]) for b in crowns if centre(b)[0] >= SPLIT_X]
     write_csv(os.path.join(OUT, "yell_test.csv"), "yell_test.tif", test)
     print(f"YELL crop: {len(train)} crowns to train on (left {SPLIT_X} px), {len(test)} to test, and OSBS_029's 61")
-    scratch_cfg = os.path.join(OUT, "scratch.toml")
     # From scratch: the shipped network and the fine-tuning schedule, without
     # frozen epochs (nothing to keep).
-    finetune = open(os.path.join(ROOT, "configs", "train-finetune.toml")).read()
-    finetune = finetune.replace("freeze_epochs = 5", "freeze_epochs = 0")
-    model = '[model]\narch = "resnet-small-heatmap"\nlayers = [2, 2, 2, 2]\npatch = 96\nclass = "tree"\n\n'
-    open(scratch_cfg, "w").write(model + finetune)
+    tuned_cfg, scratch_cfg = write_configs(OUT)
     rows = []
     base = evaluate("default", "shipped")
-    rows.append(("shipped model alone", 0, base))
+    rows.append(("the shipped model alone", 0, base))
     for n in SIZES:
         subset = train if n is None else train[:n]
         # The strip from the top holding exactly these crowns' centres.
@@ -99,12 +115,17 @@ def main():
         write_area(area, SPLIT_X, cut)
         common = ["train", "--images", os.path.join(OUT, "yell_train.tif"), "--labels", labels, "--areas", area,
                   "--input-gsd", "0.1", "--gsd", "0.3"]
-        for how, extra in [("from the shipped model", []), ("from scratch", ["--config", scratch_cfg])]:
-            out = os.path.join(OUT, f"{tag}-{'tuned' if not extra else 'scratch'}.safetensors")
+        for how, kind, extra in [("from the shipped model", "tuned", ["--config", tuned_cfg, "--init", "default"]),
+                                 ("from scratch", "scratch", ["--config", scratch_cfg])]:
+            out = os.path.join(OUT, f"{tag}-{kind}.safetensors")
             run([BIN, *common, *extra, "--out", out])
             scores = evaluate(out, os.path.basename(out).replace(".safetensors", ""))
             rows.append((how, len(subset), scores))
             print(json.dumps({"start": how, "crowns": len(subset), **scores}), flush=True)
+    results = os.path.join(ROOT, "bench", "learning-curve.json")
+    rows_json = [{"start": how, "crowns": n, **s} for how, n, s in rows]
+    json.dump({"rows": rows_json}, open(results, "w"), indent=1, sort_keys=True)
+    run([PLOT, results, os.path.join(ROOT, "bench", "learning-curve.png")])
     print()
     print(f"| start | labelled crowns | F1 (centre in box) | F1 (IoU >= 0.4) |")
     print(f"|---|---:|---:|---:|")
