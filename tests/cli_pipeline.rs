@@ -177,6 +177,13 @@ fn rasters_without_georeferencing_stay_in_pixels() {
     assert!(v["rsdetect:coordinates"].as_str().unwrap().starts_with("pixel"));
     let ring = &v["features"][0]["geometry"]["coordinates"][0];
     assert!(ring[0][0].as_f64().unwrap() >= 0.0 && ring[0][1].as_f64().unwrap() <= 0.0);
+    // Outlines still measure square metres, at the scale --input-gsd gave.
+    let outlined = dir.path().join("outlined");
+    let o = rsdetect(&["detect", s(&png), "--input-gsd", "0.5", "--out", s(&outlined), "--device", "cpu"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let v = json(&outlined.join("screenshot.geojson"));
+    let features = v["features"].as_array().unwrap();
+    assert!(!features.is_empty() && features.iter().all(|f| f["properties"]["area_m2"].as_f64().unwrap() > 0.0));
 }
 
 #[test]

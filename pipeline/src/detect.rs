@@ -569,7 +569,13 @@ pub fn detect_raster(
     stats.detections = detections.len();
     stats.seconds.merge = t.elapsed().as_secs_f64();
     stats.seconds.total = start.elapsed().as_secs_f64();
-    Ok(RasterDetections { info: raster.info().clone(), detections, stats, notes })
+    let mut info = raster.info().clone();
+    // A raster without georeferencing has the scale the user gave
+    // (--input-gsd), so outlines still get their areas in square metres.
+    if info.gsd_m.is_none() {
+        info.gsd_m = opts.input_gsd_m.map(|g| crate::raster::Gsd { x: g, y: g });
+    }
+    Ok(RasterDetections { info, detections, stats, notes })
 }
 
 /// Reads one tile of the view and hands it to the mode; reports the

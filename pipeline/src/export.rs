@@ -99,7 +99,8 @@ pub fn features(r: &RasterDetections, class: &str, crs: OutputCrs) -> Result<Fea
     };
     let corners =
         |b: &PixelBox| [(b.x0, b.y0), (b.x1, b.y0), (b.x1, b.y1), (b.x0, b.y1)].map(|(x, y)| PixelPoint { x, y });
-    let gsd = r.info.gsd_m.filter(|_| georef.is_georeferenced());
+    // From the CRS, or for rasters without one the --input-gsd detect used.
+    let gsd = r.info.gsd_m;
     let mut out = Vec::with_capacity(r.detections.len());
     for d in &r.detections {
         let pts: Vec<PixelPoint> = match &d.outline {
