@@ -8,7 +8,7 @@
 
 use detection::examples::ChipObject;
 use detection::outline::{mirrored_x, mirrored_y, turned, RAYS};
-use tch::{Kind, Reduction, Tensor};
+use tch::{Device, Kind, Reduction, Tensor};
 
 /// Pixels from a centre (at most) that learn its outline: the peak a
 /// detection is read at may sit a pixel or two off the labelled centre.
@@ -46,6 +46,17 @@ pub fn extent_targets(objects: &[Vec<ChipObject>], size: usize) -> (Vec<f32>, Ve
         }
     }
     (values, weights)
+}
+
+/// [`extent_targets`] as tensors on `device`: the log radii (N x RAYS x S x
+/// S) and the weights (N x 1 x S x S).
+pub fn extent_target_tensors(objects: &[Vec<ChipObject>], size: usize, device: Device) -> (Tensor, Tensor) {
+    let (v, w) = extent_targets(objects, size);
+    let (n, s) = (objects.len() as i64, size as i64);
+    (
+        Tensor::from_slice(&v).view([n, RAYS as i64, s, s]).to_device(device),
+        Tensor::from_slice(&w).view([n, 1, s, s]).to_device(device),
+    )
 }
 
 /// Mean smooth-L1 error of predicted log radii (N x RAYS x H x W) over the
@@ -100,7 +111,6 @@ mod tests {
     use super::*;
     use detection::coords::{PixelBox, PixelPoint};
     use detection::outline::Outline;
-    use tch::Device;
 
     fn object(x: f64, y: f64, radii: Option<[f32; RAYS]>) -> ChipObject {
         ChipObject { centre: PixelPoint { x, y }, radii }

@@ -88,11 +88,6 @@ impl Fpn {
         (y.apply(&self.head.0).relu().apply(&self.head.1), extent)
     }
 
-    /// Whether there is an extent head.
-    pub fn has_extent(&self) -> bool {
-        self.extent.is_some()
-    }
-
     /// The decoder's features at the resolution of the first stage.
     fn features(&self, stages: &[Tensor], train: bool) -> Tensor {
         let last = stages.len() - 1;

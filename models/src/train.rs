@@ -3,7 +3,7 @@
 //! augmentation on the device, SGD or AdamW with a cosine schedule, and a
 //! callback after each epoch (for checkpoints and logs).
 
-use crate::extent::{change, extent_loss, extent_targets, Change};
+use crate::extent::{change, extent_loss, extent_target_tensors, Change};
 use crate::focal::centre_focal_loss;
 use crate::model_file::{Model, Net};
 use crate::targets::gaussian_targets;
@@ -315,10 +315,7 @@ pub fn pad_to_stride(x: &Tensor, stride: i64) -> Tensor {
 /// Object probabilities (N x H x W) of normalised chips from a heatmap
 /// network, in evaluation mode.
 pub fn heatmap_scores(model: &Model, x: &Tensor, positive: usize) -> Option<Tensor> {
-    let Net::Resnet(r) = &model.net else { return None };
-    let (h, w) = (x.size()[2], x.size()[3]);
-    let maps = r.heatmap(&pad_to_stride(x, r.stride), false)?;
-    Some(maps.select(1, positive.saturating_sub(1) as i64).narrow(1, 0, h).narrow(2, 0, w).sigmoid())
+    heatmap_scores_and_radii(model, x, positive).map(|(scores, _)| scores)
 }
 
 /// Object probabilities (N x H x W) and, with an extent head, the outline
@@ -359,7 +356,7 @@ pub fn chip_peaks(model: &Model, chips: &Chips) -> Vec<Vec<ScoredPoint>> {
 fn evaluate_heatmap(model: &Model, chips: &Chips, targets: &Tensor, batch: usize) -> f64 {
     let dev = model.vs.device();
     let (mut loss, mut seen) = (0.0, 0usize);
-    let size = chips.size() as i64;
+    let size = chips.size();
     tch::no_grad(|| {
         for start in (0..chips.len()).step_by(batch) {
             let len = batch.min(chips.len() - start) as i64;
@@ -369,9 +366,7 @@ fn evaluate_heatmap(model: &Model, chips: &Chips, targets: &Tensor, batch: usize
             let Some((logits, radii)) = model.net.heatmap_with_extent(&x, false) else { return };
             let mut l = f64::try_from(centre_focal_loss(&logits, &t, &v)).unwrap_or(f64::NAN);
             if let Some(radii) = radii {
-                let (values, weights) = extent_targets(&chips.objects[start..start + len as usize], size as usize);
-                let r = Tensor::from_slice(&values).view([len, RAYS as i64, size, size]).to_device(dev);
-                let w = Tensor::from_slice(&weights).view([len, 1, size, size]).to_device(dev);
+                let (r, w) = extent_target_tensors(&chips.objects[start..start + len as usize], size, dev);
                 l += f64::try_from(extent_loss(&radii, &r, &w, &v)).unwrap_or(f64::NAN);
             }
             loss += l * len as f64;
@@ -616,9 +611,8 @@ pub fn train_heatmap<E>(
                         .collect()
                 })
                 .collect();
-            let (values, weights) = extent_targets(&objects, crop as usize);
-            maps.push(Tensor::from_slice(&weights).view([len, 1, crop, crop]).to_device(dev));
-            maps.push(Tensor::from_slice(&values).view([len, RAYS as i64, crop, crop]).to_device(dev));
+            let (values, weights) = extent_target_tensors(&objects, crop as usize, dev);
+            maps.extend([weights, values]);
         }
         let rays = learns_extent.then_some(c + 3);
         let joint = flip_rotate(&Tensor::cat(&maps, 1), &cfg.augment, rays);

@@ -61,9 +61,8 @@ fn load(path: &Path, file: &Path, labels: &[LabelFile]) -> Result<Scene> {
 pub fn run(args: &EvaluateArgs) -> Result<Status> {
     // The report's folder exists before any work, so the report and the
     // PR-curve PNG beside it are written wherever the user named.
-    if let Some(dir) = args.out.as_deref().and_then(Path::parent).filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("{}: cannot create the report's folder", dir.display()))?;
+    if let Some(out) = &args.out {
+        crate::commands::create_parent(out, "report")?;
     }
     let labels = pipeline::labels::read_label_files(&args.labels)?;
     let inputs = rsdetect::outputs::outputs_of(&args.detections)?;

@@ -55,6 +55,17 @@ pub(crate) fn model_path(arg: Option<&std::path::Path>) -> anyhow::Result<std::p
     Ok(path)
 }
 
+/// Creates the folder `path` will be written in (`what` names the file for
+/// the message), so an output path works as the user typed it.
+pub(crate) fn create_parent(path: &std::path::Path, what: &str) -> anyhow::Result<()> {
+    use anyhow::Context;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("{}: cannot create the {what}'s folder", dir.display()))?;
+    }
+    Ok(())
+}
+
 /// Runs one subcommand.
 pub fn run(command: Command) -> anyhow::Result<Status> {
     match command {

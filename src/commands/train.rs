@@ -198,9 +198,7 @@ pub fn run(args: &TrainArgs) -> Result<Status> {
     }
     eprintln!("{} parameters on {:?}", model.parameters(), device);
 
-    if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create the output folder", dir.display()))?;
-    }
+    crate::commands::create_parent(&args.out, "model")?;
     let ckpt = args.out.with_extension("ckpt.safetensors");
     let log_path = args.out.with_extension("log.csv");
     let mut log = std::fs::OpenOptions::new()
