@@ -3,11 +3,13 @@
 
 use crate::device::{resolve, DeviceChoice, DeviceError};
 use crate::extent::{change, Change};
-use crate::model_file::{Model, ModelError, Net};
+use crate::folded::FoldedHeatmap;
+use crate::model_file::{Arch, Model, ModelError, Net};
 use crate::normalise::Normalisation;
 use crate::peaks::local_maxima;
+use crate::resnet::Head;
 use crate::resnet::ResNetHead;
-use crate::train::heatmap_scores_and_radii;
+use crate::train::{heatmap_scores_and_radii, pad_to_stride, scores_and_radii};
 use detection::classify::ClassifyError;
 use detection::coords::PixelPoint;
 use detection::objects::ScoredPoint;
@@ -23,6 +25,8 @@ pub struct Classifier {
     mixed_precision: bool,
     tta: bool,
     channels_last: bool,
+    /// A heatmap ResNet's inference form; `None` for other networks.
+    folded: Option<FoldedHeatmap>,
 }
 
 /// Why a classifier could not be made.
@@ -51,7 +55,15 @@ impl Classifier {
         let tta = model.meta.tta;
         let channels_last = device == Device::Cpu && model.meta.arch.prefers_channels_last();
         crate::allocator::keep_freed_memory();
-        Classifier { mixed_precision: device.is_cuda(), model, device, norm, tta, channels_last }
+        // Networks of another shape than their architecture says fail to
+        // fold and keep running as trained.
+        let folded = match (&model.meta.arch, &model.net) {
+            (Arch::Resnet(c), Net::Resnet(_)) if c.head != Head::Pool => {
+                FoldedHeatmap::new(&model.vs.variables(), c, channels_last).ok()
+            }
+            _ => None,
+        };
+        Classifier { mixed_precision: device.is_cuda(), model, device, norm, tta, channels_last, folded }
     }
 
     /// Normalised network input from raw values (N x C x H x W), laid out
@@ -247,15 +259,21 @@ impl Classifier {
             let positive = self.model.meta.positive;
             // Scores, then the radii when there are any: N x (1 or 1 + RAYS) x H x W.
             let outputs = |x: &Tensor| {
-                tch::autocast(self.mixed_precision, || heatmap_scores_and_radii(&self.model, x, positive))
-                    .map(|(s, r)| {
-                        let s = s.unsqueeze(1).to_kind(Kind::Float);
-                        match r {
-                            Some(r) => Tensor::cat(&[s, r.to_kind(Kind::Float)], 1),
-                            None => s,
-                        }
-                    })
-                    .ok_or(ClassifyError::NoDenseForm)
+                tch::autocast(self.mixed_precision, || match (&self.folded, &self.model.net) {
+                    (Some(f), Net::Resnet(r)) => {
+                        let (maps, log_radii) = f.forward(&pad_to_stride(x, r.stride));
+                        Some(scores_and_radii(maps, log_radii, x, positive))
+                    }
+                    _ => heatmap_scores_and_radii(&self.model, x, positive),
+                })
+                .map(|(s, r)| {
+                    let s = s.unsqueeze(1).to_kind(Kind::Float);
+                    match r {
+                        Some(r) => Tensor::cat(&[s, r.to_kind(Kind::Float)], 1),
+                        None => s,
+                    }
+                })
+                .ok_or(ClassifyError::NoDenseForm)
             };
             let maps = if self.tta {
                 // The 8 symmetries of the square: rotate by k quarter turns,
@@ -299,7 +317,7 @@ pub const PEAK_FLOOR: f32 = 0.02;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model_file::{Arch, ModelMeta};
+    use crate::model_file::ModelMeta;
 
     #[test]
     fn dense_scores_cover_the_lattice() {

@@ -8,6 +8,7 @@ pub mod classifier;
 pub mod device;
 pub mod extent;
 pub mod focal;
+pub mod folded;
 pub mod fpn;
 pub mod googlenet;
 pub mod memory;

@@ -68,7 +68,7 @@ pub fn resolve_model(arg: &Path) -> Option<PathBuf> {
 /// dense tile. Under it they are kept, and the next tile's forward pass
 /// reuses them instead of faulting them in again; over it (a long raster
 /// fragments the heap) they go back, so memory stays flat.
-const HEAP_BUDGET: u64 = 768 << 20;
+const HEAP_BUDGET: u64 = 1280 << 20;
 
 /// A tch classifier serving the detection stream.
 pub struct TchClassifier {
@@ -81,6 +81,7 @@ impl TchClassifier {
     /// Loads a model file.
     pub fn load(path: &Path, device: DeviceChoice) -> Result<TchClassifier, ClassifierError> {
         let inner = Classifier::load(path, device)?;
+        crate::allocator::reuse_working_set();
         let m = &inner.model().meta;
         let spec = PatchSpec {
             bands: m.bands.clone(),

@@ -323,12 +323,24 @@ pub fn heatmap_scores(model: &Model, x: &Tensor, positive: usize) -> Option<Tens
 /// of normalised chips, in evaluation mode.
 pub fn heatmap_scores_and_radii(model: &Model, x: &Tensor, positive: usize) -> Option<(Tensor, Option<Tensor>)> {
     let Net::Resnet(r) = &model.net else { return None };
-    let (h, w) = (x.size()[2], x.size()[3]);
     let (maps, log_radii) = r.heatmap_with_extent(&pad_to_stride(x, r.stride), false)?;
+    Some(scores_and_radii(maps, log_radii, x, positive))
+}
+
+/// Object probabilities (N x H x W) and outline radii in pixels from a
+/// heatmap network's logit and log-radius maps of `x` padded to the
+/// network's stride: cropped back to `x`'s size.
+pub fn scores_and_radii(
+    maps: Tensor,
+    log_radii: Option<Tensor>,
+    x: &Tensor,
+    positive: usize,
+) -> (Tensor, Option<Tensor>) {
+    let (h, w) = (x.size()[2], x.size()[3]);
     let crop = |t: Tensor| t.narrow(1, 0, h).narrow(2, 0, w);
     let crop_rays = |t: Tensor| t.narrow(2, 0, h).narrow(3, 0, w);
     let scores = crop(maps.select(1, positive.saturating_sub(1) as i64)).sigmoid();
-    Some((scores, log_radii.map(|l| crop_rays(l).exp())))
+    (scores, log_radii.map(|l| crop_rays(l).exp()))
 }
 
 /// Peaks of a heatmap network's scores on each chip, where there is data:

@@ -1,7 +1,7 @@
 //! Writes a synthetic shrub scene (tiled RGB GeoTIFF) and its shrub centres
 //! as GeoJSON points in the scene's CRS, with each crown's radius in metres.
 //!
-//! `cargo run --release -p pipeline --example synthetic_scene -- OUT.tif SIZE [SEED] [COMPRESS]`
+//! `cargo run --release -p pipeline --example synthetic_scene -- OUT.tif SIZE [SEED] [COMPRESS] [GSD_M]`
 
 use pipeline::synthetic::{write_scene, SceneSpec};
 use std::io::Write;
@@ -10,7 +10,7 @@ use std::path::PathBuf;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (Some(out), Some(size)) = (args.first(), args.get(1)) else {
-        return Err("usage: synthetic_scene OUT.tif SIZE [SEED] [COMPRESS]".into());
+        return Err("usage: synthetic_scene OUT.tif SIZE [SEED] [COMPRESS] [GSD_M]".into());
     };
     let size: usize = size.parse()?;
     let mut spec = SceneSpec { width: size, height: size, ..SceneSpec::default() };
@@ -19,6 +19,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     if let Some(c) = args.get(3) {
         spec.compress = c.clone();
+    }
+    if let Some(g) = args.get(4) {
+        spec.gsd_m = g.parse()?;
     }
     let out = PathBuf::from(out);
     let shrubs = write_scene(&out, &spec)?;
