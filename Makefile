@@ -18,7 +18,7 @@ CARGO        := cargo
 URBAN        := $(SHARED)/urban-trees
 MODEL        := models/weights/default.safetensors
 
-.PHONY: all setup build demo test bench fmt lint clean cuda sample-tiles eval-val model parity
+.PHONY: all setup build demo test bench fmt lint clean cuda sample-tiles eval-val model parity peer
 
 all: build
 
@@ -94,7 +94,14 @@ model: build
 test: build
 	$(CARGO) test --release --workspace
 
-bench: build
+# The Python peer that `make bench` times detect against (bench/peer.py):
+# the full PyTorch wheel set, as `make parity`, with rasterio and safetensors.
+peer: $(STAMPS)/peer
+$(STAMPS)/peer: $(STAMPS)/torch-$(TORCH)
+	$(VENV)/bin/pip install -q torch==$(TORCH) rasterio==1.4.4 safetensors==0.7.0 numpy
+	@touch $@
+
+bench: build peer
 	bench/run.sh
 
 fmt:

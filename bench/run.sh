@@ -63,17 +63,24 @@ for size in 1000 5000 20000; do scene "$size" >/dev/null; done
 python3 bench/detect_bench.py "$DATA/detect.json"
 detect_json=$(cat "$DATA/detect.json")
 
-python3 - "$detect_json" "${results[@]}" <<'PY'
+echo
+echo "## rsdetect against the Python peer (PyTorch + rasterio), CPU, alternating, medians of 3"
+python3 bench/peer_bench.py "$DATA/peer.json"
+peer_json=$(cat "$DATA/peer.json")
+
+python3 - "$detect_json" "$peer_json" "${results[@]}" <<'PY'
 import json, platform, os, sys, datetime
 detect = json.loads(sys.argv[1])
-rows = [json.loads(a) for a in sys.argv[2:]]
+peer = json.loads(sys.argv[2])
+rows = [json.loads(a) for a in sys.argv[3:]]
 out = {
     "date": datetime.date.today().isoformat(),
     "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
     "raster_scan": rows,
     "classifier_cpu": [json.loads(l) for l in open("bench/classifier.jsonl") if l.strip()],
     **detect,
-    "targets": {"raster_scan_peak_rss_mb_max": 1536, "detect_peak_rss_mb_max": 1536,
+    **peer,
+    "targets": {"peer_speedup_4096_min": 2.0, "peer_speedup_val_tiles_min": 1.5, "fraction_of_fp32_peak_min": 0.6,"raster_scan_peak_rss_mb_max": 1536, "detect_peak_rss_mb_max": 1536,
                 "detect_efficiency_min": 0.9,
                 "detect_default_command_mpx_per_s_min": 0.5, "ziziphus_paper_grid_seconds_max_cpu": 5.0},
 }
@@ -91,6 +98,11 @@ for r in detect.get("ziziphus", []):
     if r["mode"] == "paper grid" and r["arch"] == "googlenet-small":
         ok = r["seconds"] <= 5.0
         print(f"paper grid, {r['arch']}: {r['seconds']:.2f} s (target <= 5 s on 2 CPU cores: {'met' if ok else 'MISSED'})")
+for r in peer.get("peer", []):
+    want = 2.0 if r["work"].startswith("4096") else 1.5
+    print(f"{r['work']}: {r['speedup']:.2f}x the peer (target >= {want}: {'met' if r['speedup'] >= want else 'MISSED'}), "
+          f"{r['fraction_of_fp32_peak']:.2f} of fp32 peak (target >= 0.6: "
+          f"{'met' if r['fraction_of_fp32_peak'] >= 0.6 else 'MISSED'}), same detections: {r['same_detections']}")
 with open("bench/results.json", "w") as f:
     json.dump(out, f, indent=2)
 print("wrote bench/results.json")

@@ -57,12 +57,7 @@ impl Classifier {
         crate::allocator::keep_freed_memory();
         // Networks of another shape than their architecture says fail to
         // fold and keep running as trained.
-        let folded = match (&model.meta.arch, &model.net) {
-            (Arch::Resnet(c), Net::Resnet(_)) if c.head != Head::Pool => {
-                FoldedHeatmap::new(&model.vs.variables(), c, channels_last).ok()
-            }
-            _ => None,
-        };
+        let folded = fold(&model, channels_last, Kind::Float);
         Classifier { mixed_precision: device.is_cuda(), model, device, norm, tta, channels_last, folded }
     }
 
@@ -85,9 +80,24 @@ impl Classifier {
         self.tta = on;
     }
 
-    /// Mixed precision (on CUDA; the CPU always computes in f32).
+    /// Reduced precision: mixed precision on CUDA (the default there); on
+    /// the CPU, a heatmap network computes in bf16 (fast on processors with
+    /// AVX-512 BF16 or AMX, see [`cpu_has_bf16`]; emulated and slow
+    /// elsewhere), other networks stay in f32.
     pub fn set_mixed_precision(&mut self, on: bool) {
-        self.mixed_precision = on && self.device.is_cuda();
+        if self.device.is_cuda() {
+            self.mixed_precision = on;
+        } else if self.is_heatmap() {
+            let kind = if on { Kind::BFloat16 } else { Kind::Float };
+            if self.folded.as_ref().is_some_and(|f| f.kind() != kind) {
+                self.folded = fold(&self.model, self.channels_last, kind);
+            }
+        }
+    }
+
+    /// Whether it computes in reduced precision.
+    pub fn mixed_precision(&self) -> bool {
+        self.mixed_precision || self.folded.as_ref().is_some_and(|f| f.kind() == Kind::BFloat16)
     }
 
     /// Whether scores are averaged over flips and rotations.
@@ -303,6 +313,28 @@ impl Classifier {
             Ok((maps.get(0), radii))
         })
     }
+}
+
+/// The inference form of a heatmap ResNet (`None` for other networks, and
+/// for networks of another shape than their architecture says, which keep
+/// running as trained).
+fn fold(model: &Model, channels_last: bool, kind: Kind) -> Option<FoldedHeatmap> {
+    match (&model.meta.arch, &model.net) {
+        (Arch::Resnet(c), Net::Resnet(_)) if c.head != Head::Pool => {
+            FoldedHeatmap::new(&model.vs.variables(), c, channels_last, kind).ok()
+        }
+        _ => None,
+    }
+}
+
+/// Whether this CPU has bf16 instructions (AVX-512 BF16 or AMX), where
+/// bf16 inference is faster than f32 rather than emulated.
+pub fn cpu_has_bf16() -> bool {
+    std::fs::read_to_string("/proc/cpuinfo").is_ok_and(|info| {
+        info.lines()
+            .find(|l| l.starts_with("flags"))
+            .is_some_and(|l| l.split_whitespace().any(|f| f == "avx512_bf16" || f == "amx_bf16"))
+    })
 }
 
 /// libtorch's error as the classifier trait reports it.

@@ -48,7 +48,7 @@ pub struct FoldedHeatmap {
     smooth: Vec<Conv>,
     head: (Conv, Conv),
     extent: Option<(Conv, Conv)>,
-    channels_last: bool,
+    kind: Kind,
 }
 
 /// Why a network could not be folded: a variable its architecture names is
@@ -62,6 +62,7 @@ pub struct FoldError(String);
 struct Folder<'a> {
     vars: &'a HashMap<String, Tensor>,
     channels_last: bool,
+    kind: Kind,
 }
 
 impl Folder<'_> {
@@ -99,16 +100,24 @@ impl Folder<'_> {
                 (weight, bias)
             }
         };
+        // Folded in f32, then stored at the precision it runs at.
+        let (weight, bias) = (weight.to_kind(self.kind), bias.to_kind(self.kind));
         Ok(Conv { weight: self.laid_out(weight), bias: bias.contiguous(), stride, padding })
     }
 }
 
 impl FoldedHeatmap {
-    /// Folds the variables of a heatmap ResNet of configuration `c` with
-    /// `stages` decoder stages; `channels_last` lays the weights out for
-    /// channels-last activations.
-    pub fn new(vars: &HashMap<String, Tensor>, c: &ResNetConfig, channels_last: bool) -> Result<Self, FoldError> {
-        let f = Folder { vars, channels_last };
+    /// Folds the variables of a heatmap ResNet of configuration `c`;
+    /// `channels_last` lays the weights out for channels-last activations,
+    /// `kind` is the precision it computes in (f32, or bf16 where the CPU
+    /// has instructions for it).
+    pub fn new(
+        vars: &HashMap<String, Tensor>,
+        c: &ResNetConfig,
+        channels_last: bool,
+        kind: Kind,
+    ) -> Result<Self, FoldError> {
+        let f = Folder { vars, channels_last, kind };
         if c.stem != Stem::Small {
             return Err(FoldError("heatmap networks have the small stem".into()));
         }
@@ -149,20 +158,21 @@ impl FoldedHeatmap {
             .contains_key("extent.0.weight")
             .then(|| Ok::<_, FoldError>((f.conv("extent.0", None, 1, 1)?, f.conv("extent.2", None, 1, 0)?)))
             .transpose()?;
-        Ok(FoldedHeatmap { stem, stages, lateral: lateral?, smooth: smooth?, head, extent, channels_last })
+        Ok(FoldedHeatmap { stem, stages, lateral: lateral?, smooth: smooth?, head, extent, kind })
     }
 
-    /// Whether the weights are laid out for channels-last activations.
-    pub fn channels_last(&self) -> bool {
-        self.channels_last
+    /// The precision it computes in.
+    pub fn kind(&self) -> Kind {
+        self.kind
     }
 
     /// The logit maps and, with an extent head, the log-radius maps, of
     /// normalised input whose sides are multiples of the trunk's stride:
     /// what [`ResNet::heatmap_with_extent`](crate::resnet::ResNet::heatmap_with_extent)
     /// gives in evaluation mode.
+    /// In bf16 the maps come out in bf16.
     pub fn forward(&self, x: &Tensor) -> (Tensor, Option<Tensor>) {
-        let mut y = self.stem.apply(x);
+        let mut y = self.stem.apply(&x.to_kind(self.kind));
         let _ = y.relu_();
         let mut skips = Vec::with_capacity(self.stages.len());
         let last = self.stages.len() - 1;
@@ -254,7 +264,7 @@ mod tests {
             let x = Tensor::randn([2, 3, 32, 48], (Kind::Float, Device::Cpu));
             let (maps, radii) = tch::no_grad(|| net.heatmap_with_extent(&x, false)).unwrap();
             for channels_last in [false, true] {
-                let folded = FoldedHeatmap::new(&vs.variables(), &c, channels_last).unwrap();
+                let folded = FoldedHeatmap::new(&vs.variables(), &c, channels_last, Kind::Float).unwrap();
                 let input = if channels_last {
                     x.permute([0, 2, 3, 1]).contiguous().permute([0, 3, 1, 2])
                 } else {
@@ -267,6 +277,12 @@ mod tests {
                 let (r, fr) = (radii.as_ref().unwrap(), fradii.unwrap());
                 assert!(worst(&fr, r) < 1e-4, "{block:?}: radii differ by {}", worst(&fr, r));
             }
+            // In bf16: scores within a hundredth.
+            let bf16 = FoldedHeatmap::new(&vs.variables(), &c, true, Kind::BFloat16).unwrap();
+            let (bmaps, _) = tch::no_grad(|| bf16.forward(&x));
+            assert_eq!(bmaps.kind(), Kind::BFloat16);
+            let d = f64::try_from((bmaps.to_kind(Kind::Float).sigmoid() - maps.sigmoid()).abs().max()).unwrap();
+            assert!(d < 0.01, "{block:?}: bf16 scores differ by {d}");
         }
     }
 
@@ -280,7 +296,7 @@ mod tests {
             stem: Stem::Small,
             head: Head::Heatmap { width: 8, extent: false },
         };
-        let e = FoldedHeatmap::new(&vars, &c, false).unwrap_err();
+        let e = FoldedHeatmap::new(&vars, &c, false, Kind::Float).unwrap_err();
         assert_eq!(e.to_string(), "cannot fold the network for inference: no variable conv1.weight");
     }
 }

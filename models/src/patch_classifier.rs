@@ -108,6 +108,12 @@ impl TchClassifier {
         self.inner.set_tta(on);
     }
 
+    /// Reduced precision: bf16 for heatmap networks on the CPU, mixed
+    /// precision on CUDA (already its default).
+    pub fn set_reduced_precision(&mut self, on: bool) {
+        self.inner.set_mixed_precision(on);
+    }
+
     /// Whether it does.
     pub fn tta(&self) -> bool {
         self.inner.tta()

@@ -35,6 +35,9 @@ pub fn run(args: &DetectArgs) -> Result<Status> {
     if let Some(on) = config.tta {
         classifier.set_tta(on);
     }
+    if let Some(on) = config.reduced_precision {
+        classifier.set_reduced_precision(on);
+    }
     let mut opts = config.resolve(classifier.spec())?;
     opts.input_gsd_m = args.input_gsd;
     let class = classifier.meta().classes[classifier.meta().positive].clone();

@@ -45,6 +45,11 @@ pub struct Config {
     /// each tile (default: as the model's operating point was chosen).
     #[serde(default)]
     pub tta: Option<bool>,
+    /// Reduced precision: bf16 for heatmap networks on the CPU (fast on
+    /// processors with AVX-512 BF16 or AMX, emulated and slow elsewhere),
+    /// mixed precision on CUDA (default: on CUDA only).
+    #[serde(default)]
+    pub reduced_precision: Option<bool>,
     /// Preprocessing settings.
     #[serde(default)]
     pub candidates: CandidatesConfig,
