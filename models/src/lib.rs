@@ -20,7 +20,7 @@ pub mod resnet;
 pub mod targets;
 pub mod train;
 
-pub use classifier::{Classifier, ClassifierError};
+pub use classifier::{cpu_has_bf16, Classifier, ClassifierError};
 pub use device::{devices, resolve, DeviceChoice, DeviceError, Devices};
 pub use model_file::{Arch, Model, ModelError, ModelMeta, Strictness};
 pub use patch_classifier::{default_model, resolve_model, shipped_models, ShippedModel, TchClassifier};

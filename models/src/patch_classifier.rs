@@ -98,9 +98,14 @@ impl TchClassifier {
         Ok(TchClassifier { inner, spec, path: path.to_owned() })
     }
 
-    /// The device it runs on, for run.json.
+    /// The device it runs on, with its precision where reduced, for run.json.
     pub fn device(&self) -> String {
-        format!("{:?}", self.inner.device()).to_lowercase()
+        let device = format!("{:?}", self.inner.device()).to_lowercase();
+        match (self.inner.mixed_precision(), self.inner.device().is_cuda()) {
+            (false, _) => device,
+            (true, true) => format!("{device} (mixed precision)"),
+            (true, false) => format!("{device} (bf16)"),
+        }
     }
 
     /// Averages a heatmap network's scores over flips and rotations.
