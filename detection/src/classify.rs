@@ -31,6 +31,9 @@ pub struct PatchSpec {
     pub heatmap: bool,
     /// GDAL data type of the imagery the model was trained on, when known.
     pub data_type: Option<String>,
+    /// Per-band statistics of the training imagery (the model's
+    /// normalisation), for judging whether a raster fits the model.
+    pub training_stats: Option<crate::applicability::BandStats>,
 }
 
 /// Patches in one batch, channels first: `len * bands * patch * patch`

@@ -4,6 +4,7 @@
 //! against labels, detect's options, network shapes, and every file format
 //! as one serde struct. `pipeline` (GDAL) and `models` (tch) both build on it.
 
+pub mod applicability;
 pub mod arch;
 pub mod classify;
 pub mod coords;

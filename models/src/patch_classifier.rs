@@ -94,6 +94,11 @@ impl TchClassifier {
             dense_stride: inner.dense_stride(),
             heatmap: inner.is_heatmap(),
             data_type: m.data_type.clone(),
+            // An untrained model's normalisation is the identity, not imagery.
+            training_stats: m.training.is_some().then(|| detection::applicability::BandStats {
+                mean: m.mean.iter().map(|&v| v as f64).collect(),
+                sd: m.std.iter().map(|&v| v as f64).collect(),
+            }),
         };
         Ok(TchClassifier { inner, spec, path: path.to_owned() })
     }

@@ -374,13 +374,10 @@ pub fn detect_raster(
             return Err(Error::DataType { path: path.to_owned(), found: found.clone(), expected: expected.clone() });
         }
     }
+    // An unknown ground sample distance is one of the applicability
+    // warnings, given before the run.
     let mut notes = Vec::new();
     let model_view = crate::resample::ModelView::of(raster.info(), spec.gsd_m, opts.input_gsd_m);
-    if let crate::resample::ModelView::Unknown { model_m } = model_view {
-        notes.push(format!(
-            "ground sample distance unknown: assumed to be the model's {model_m} m (state it with --input-gsd to resample)"
-        ));
-    }
     let view = Raster::open(path)?.seen_as(model_view, opts.resampling)?;
     let mode = mode_for(opts, &spec, &raster, &view, &mut notes)?;
     let mut read_bands = spec.bands.clone();

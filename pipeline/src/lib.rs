@@ -5,6 +5,7 @@
 //! trait, detections, evaluation, file formats) is the detection crate's;
 //! nothing here depends on libtorch.
 
+pub mod applicability;
 pub mod areas;
 pub mod candidates;
 pub mod dataset;

@@ -29,6 +29,7 @@ impl DarkCentre {
                 dense_stride: None,
                 heatmap: false,
                 data_type: None,
+                training_stats: None,
             },
         }
     }

@@ -58,6 +58,7 @@ pub fn run(args: &CandidatesArgs) -> Result<Status> {
                 dense_stride: None,
                 heatmap: false,
                 data_type: None,
+                training_stats: None,
             };
             let opts = config.resolve(&spec)?;
             let r = detect_raster(path, &mut Everything(spec), &opts, &mut |_, _| {})?;

@@ -82,6 +82,7 @@ pub fn run(args: &DetectArgs) -> Result<Status> {
             error: Some(e.to_string()),
             notes: vec![],
             stats: None,
+            applicability: None,
         })
         .collect();
     for e in &missing {
@@ -108,6 +109,7 @@ pub fn run(args: &DetectArgs) -> Result<Status> {
             error: None,
             notes: vec![],
             stats: None,
+            applicability: None,
         };
         if geojson.exists() && !args.force {
             record.status = InputStatus::Skipped;
@@ -116,6 +118,18 @@ pub fn run(args: &DetectArgs) -> Result<Status> {
             records.push(record);
             overall.inc(1);
             continue;
+        }
+        // A raster that cannot be opened fails in detect_raster, with the reason.
+        if let Ok(raster) = pipeline::Raster::open(path) {
+            match pipeline::applicability::check(&raster, classifier.spec(), opts.input_gsd_m) {
+                Ok(fit) => {
+                    for w in &fit.warnings {
+                        bars.suspend(|| tracing::warn!("{}: {w}", path.display()));
+                    }
+                    record.applicability = Some(fit);
+                }
+                Err(e) => tracing::warn!("{}: fit to the model not checked: {e}", path.display()),
+            }
         }
         let bar = bars.insert_before(&overall, ProgressBar::new(0));
         bar.set_style(

@@ -52,6 +52,7 @@ pub fn run(args: &MergeArgs) -> Result<Status> {
                 error: None,
                 notes: vec![],
                 stats: None,
+                applicability: None,
             })
             .collect(),
         totals: Totals { inputs: paths.len(), failed: 0, detections: merged.features.len() },

@@ -242,6 +242,7 @@ mod tests {
             dense_stride: None,
             heatmap: false,
             data_type: None,
+            training_stats: None,
         }
     }
 

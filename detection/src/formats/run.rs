@@ -85,6 +85,10 @@ pub struct InputRecord {
     /// Counts and timings.
     #[serde(default)]
     pub stats: Option<Stats>,
+    /// How the raster fits the model (ground sample distance, band
+    /// statistics against the training imagery's), judged before the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applicability: Option<crate::applicability::Applicability>,
 }
 
 /// Sums over the inputs.
@@ -163,6 +167,7 @@ mod tests {
                 error: None,
                 notes: vec!["output exists".into()],
                 stats: Some(Stats::default()),
+                applicability: None,
             }],
             totals: Totals { inputs: 1, failed: 0, detections: 0 },
             interrupted: None,
