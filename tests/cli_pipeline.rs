@@ -404,6 +404,61 @@ fn evaluate_writes_its_report_into_a_new_folder() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     assert!(report.exists() && report.with_extension("pr.png").exists());
+    // Calibration: ten bins holding every detection, and its diagram.
+    assert!(text(&o.stdout).contains("expected calibration error"), "{}", text(&o.stdout));
+    assert!(report.with_extension("reliability.png").exists());
+    let r = json(&report);
+    let bins = r["calibration"]["bins"].as_array().unwrap();
+    assert_eq!(bins.len(), 10);
+    let binned: u64 = bins.iter().map(|b| b["detections"].as_u64().unwrap()).sum();
+    let overall = &r["overall"];
+    assert_eq!(binned, overall["tp"].as_u64().unwrap() + overall["fp"].as_u64().unwrap());
+    let ece = r["calibration"]["expected_calibration_error"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&ece), "{ece}");
+}
+
+/// With `--tta` each detection carries its uncertainty, `score_sd`, in the
+/// GeoJSON, the GeoPackage and the Shapefile alike.
+#[test]
+fn uncertainty_is_in_every_output_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = rsdetect(&[
+        "detect",
+        SCENE,
+        "--out",
+        s(dir.path()),
+        "--device",
+        "cpu",
+        "--tta",
+        "--format",
+        "gpkg",
+        "--format",
+        "shp",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let geojson = json(&dir.path().join("shrubs_512.geojson"));
+    let features = geojson["features"].as_array().unwrap();
+    assert!(!features.is_empty());
+    let sds: Vec<f64> = features.iter().map(|f| f["properties"]["score_sd"].as_f64().unwrap()).collect();
+    assert!(sds.iter().all(|&u| (0.0..0.5).contains(&u)), "{sds:?}");
+    for ext in ["gpkg", "shp"] {
+        let path = dir.path().join(format!("shrubs_512.{ext}"));
+        let back = Command::new("ogr2ogr").args(["-f", "GeoJSON", "/vsistdout/"]).arg(&path).output().unwrap();
+        assert!(back.status.success(), "{}", text(&back.stderr));
+        let v: Value = serde_json::from_slice(&back.stdout).unwrap();
+        let from_ogr: Vec<f64> =
+            v["features"].as_array().unwrap().iter().map(|f| f["properties"]["score_sd"].as_f64().unwrap()).collect();
+        assert_eq!(from_ogr.len(), sds.len(), "{ext}");
+        for (a, b) in from_ogr.iter().zip(&sds) {
+            assert!((a - b).abs() < 1e-6, "{ext}: {a} against {b}");
+        }
+    }
+    // Without --tta there is no uncertainty to give.
+    let plain = tempfile::tempdir().unwrap();
+    let o = rsdetect(&["detect", SCENE, "--out", s(plain.path()), "--device", "cpu"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let geojson = json(&plain.path().join("shrubs_512.geojson"));
+    assert!(geojson["features"][0]["properties"].get("score_sd").is_none());
 }
 
 /// `rsdetect suggest` writes the K windows most worth labelling as a

@@ -167,6 +167,13 @@ fn reach(rule: MatchRule, pixel_m: f64, dets: &[ScoredBox], truth: &[PixelLabel]
 /// Matches detections to labels one-to-one (most matches, then best fit)
 /// and counts. `pixel_m` converts pixels to metres.
 pub fn match_counts(dets: &[ScoredBox], truth: &[PixelLabel], rule: MatchRule, pixel_m: f64) -> Counts {
+    let tp = matched(dets, truth, rule, pixel_m).iter().filter(|&&m| m).count();
+    Counts::new(tp, dets.len() - tp, truth.len() - tp)
+}
+
+/// Which detections the one-to-one matching of [`match_counts`] pairs with
+/// a label (true positives), in the order given.
+pub fn matched(dets: &[ScoredBox], truth: &[PixelLabel], rule: MatchRule, pixel_m: f64) -> Vec<bool> {
     let pairs = candidate_pairs(dets, truth, rule, pixel_m);
     // Group pairs into connected components (union-find over detections
     // and labels), and solve each as its own assignment problem.
@@ -188,11 +195,13 @@ pub fn match_counts(dets: &[ScoredBox], truth: &[PixelLabel], rule: MatchRule, p
         let root = find(&mut parent, d);
         groups.entry(root).or_default().push((d, t, w));
     }
-    let mut tp = 0;
+    let mut is_matched = vec![false; dets.len()];
     for group in groups.values() {
-        tp += assign(group);
+        for d in assign(group) {
+            is_matched[d] = true;
+        }
     }
-    Counts::new(tp, dets.len() - tp, truth.len() - tp)
+    is_matched
 }
 
 fn candidate_pairs(
@@ -216,9 +225,9 @@ fn candidate_pairs(
     pairs
 }
 
-/// Size of a maximum one-to-one matching of one component, the closest
-/// among maximum ones.
-fn assign(pairs: &[(usize, usize, f64)]) -> usize {
+/// The detections of a maximum one-to-one matching of one component, the
+/// closest among maximum ones.
+fn assign(pairs: &[(usize, usize, f64)]) -> Vec<usize> {
     let mut ds: Vec<usize> = pairs.iter().map(|p| p.0).collect();
     let mut ts: Vec<usize> = pairs.iter().map(|p| p.1).collect();
     ds.sort_unstable();
@@ -226,7 +235,9 @@ fn assign(pairs: &[(usize, usize, f64)]) -> usize {
     ts.sort_unstable();
     ts.dedup();
     if ds.len() == 1 || ts.len() == 1 {
-        return 1;
+        // One side alone: the best-fitting pair is the matching.
+        let best = pairs.iter().max_by(|a, b| a.2.total_cmp(&b.2).then(b.0.cmp(&a.0))).expect("a pair");
+        return vec![best.0];
     }
     // Kuhn-Munkres wants rows <= columns; weights count a match first
     // (a large constant), then its fit in thousandths.
@@ -239,7 +250,12 @@ fn assign(pairs: &[(usize, usize, f64)]) -> usize {
         m[(ri, ci)] = MATCH + (w * 1000.0).round() as i64;
     }
     let (_, assignment) = kuhn_munkres(&m);
-    assignment.iter().enumerate().filter(|&(r, &c)| m[(r, c)] >= MATCH).count()
+    assignment
+        .iter()
+        .enumerate()
+        .filter(|&(r, &c)| m[(r, c)] >= MATCH)
+        .map(|(r, &c)| if flip { cols[c] } else { rows[r] })
+        .collect()
 }
 
 /// Counts at each threshold of `thresholds` (detections scoring at least it).

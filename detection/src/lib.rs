@@ -8,6 +8,7 @@ pub mod applicability;
 pub mod arch;
 pub mod classify;
 pub mod coords;
+pub mod error_ranking;
 pub mod evaluate;
 pub mod examples;
 pub mod formats;
@@ -15,6 +16,7 @@ pub mod objects;
 pub mod options;
 pub mod outline;
 pub mod overlap;
+pub mod reliability;
 pub mod suggest;
 pub mod suppress;
 

@@ -17,13 +17,23 @@ pub struct Detection {
     pub score: f32,
     /// Its outline, when one was traced (`footprint` is then its box).
     pub outline: Option<Outline>,
+    /// How unsure the network was of it: the standard deviation of its
+    /// score over the 8 flips and rotations of the imagery, when detect
+    /// scored all 8 (`--tta`); `None` otherwise.
+    pub uncertainty: Option<f32>,
 }
 
 impl Detection {
     /// A detection at a point, with no extent (a box of zero size).
     pub fn at(centre: PixelPoint, score: f32) -> Detection {
         let PixelPoint { x, y } = centre;
-        Detection { centre, footprint: PixelBox { x0: x, y0: y, x1: x, y1: y }, score, outline: None }
+        Detection {
+            centre,
+            footprint: PixelBox { x0: x, y0: y, x1: x, y1: y },
+            score,
+            outline: None,
+            uncertainty: None,
+        }
     }
 }
 
@@ -50,6 +60,9 @@ pub struct ScoredPoint {
     /// from a network that learned extents (an extent head); `None` from
     /// others.
     pub radii: Option<[f32; crate::outline::RAYS]>,
+    /// The score's standard deviation over the flips and rotations it was
+    /// averaged over (see [`Detection::uncertainty`]).
+    pub uncertainty: Option<f32>,
 }
 
 /// Highest score first; ties by position, so the order (and so the merged

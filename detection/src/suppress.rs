@@ -44,6 +44,7 @@ mod tests {
             footprint: PixelBox { x0: x - 1.0, y0: y - 1.0, x1: x + 1.0, y1: y + 1.0 },
             score,
             outline: None,
+            uncertainty: None,
         }
     }
 

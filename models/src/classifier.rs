@@ -75,7 +75,9 @@ impl Classifier {
     }
 
     /// Averages a heatmap network's scores over the 8 flips and rotations
-    /// of each tile (8 times the work); the model's own setting otherwise.
+    /// of each tile (8 times the work), and gives each peak the scores'
+    /// standard deviation over them as its uncertainty; the model's own
+    /// setting otherwise.
     pub fn set_tta(&mut self, on: bool) {
         self.tta = on;
     }
@@ -212,7 +214,7 @@ impl Classifier {
                         for j in 0..cols {
                             let (x0, y0) = (dx + j * s, dy + i * s);
                             let at = PixelPoint { x: (x0 + p / 2) as f64, y: (y0 + p / 2) as f64 };
-                            out.push(ScoredPoint { at, score: values[i * nw + j], radii: None });
+                            out.push(ScoredPoint { at, score: values[i * nw + j], radii: None, uncertainty: None });
                         }
                     }
                 }
@@ -229,9 +231,18 @@ impl Classifier {
     /// scores, and outline radii where the network has an extent head.
     /// Peaks under [`PEAK_FLOOR`] are not reported.
     fn heatmap_peaks(&self, tile: &[f32], height: usize, width: usize) -> Result<Vec<ScoredPoint>, ClassifyError> {
-        let (scores, radii) = self.heatmap_tensors(tile, height, width)?;
+        let HeatmapMaps { scores, radii, spread } = self.heatmap_tensors(tile, height, width)?;
         let peaks = local_maxima(&scores, 1, PEAK_FLOOR);
         let mut points: Vec<ScoredPoint> = peaks.iter().map(|&p| crate::peaks::pixel_centre(p)).collect();
+        if let (Some(spread), false) = (spread, peaks.is_empty()) {
+            let cols = spread.size()[1];
+            let flat: Vec<i64> = peaks.iter().map(|p| p.1 as i64 * cols + p.0 as i64).collect();
+            let at = spread.contiguous().view([-1]).index_select(0, &Tensor::from_slice(&flat));
+            let values = Vec::<f32>::try_from(at).map_err(runtime)?;
+            for (p, u) in points.iter_mut().zip(values) {
+                p.uncertainty = Some(u);
+            }
+        }
         if let (Some(radii), false) = (radii, peaks.is_empty()) {
             // One gather for all peaks: RAYS values each.
             let rows = Tensor::from_slice(&peaks.iter().map(|p| p.1 as i64).collect::<Vec<_>>());
@@ -248,18 +259,12 @@ impl Classifier {
     /// A heatmap network's score at every pixel of a tile of raw values
     /// (channels first), row-major.
     pub fn heatmap(&self, tile: &[f32], height: usize, width: usize) -> Result<Vec<f32>, ClassifyError> {
-        let (scores, _) = self.heatmap_tensors(tile, height, width)?;
-        Vec::<f32>::try_from(scores.contiguous().view([-1])).map_err(runtime)
+        let maps = self.heatmap_tensors(tile, height, width)?;
+        Vec::<f32>::try_from(maps.scores.contiguous().view([-1])).map_err(runtime)
     }
 
-    /// The scores (H x W) and, with an extent head, the outline radii in
-    /// pixels (RAYS x H x W), as tensors on the CPU.
-    fn heatmap_tensors(
-        &self,
-        tile: &[f32],
-        height: usize,
-        width: usize,
-    ) -> Result<(Tensor, Option<Tensor>), ClassifyError> {
+    /// The scores, radii and spread of a tile, as tensors on the CPU.
+    fn heatmap_tensors(&self, tile: &[f32], height: usize, width: usize) -> Result<HeatmapMaps, ClassifyError> {
         let c = self.model.meta.bands.len();
         if tile.len() != c * height * width {
             return Err(ClassifyError::Shape(format!("expected {c}x{height}x{width} values, got {}", tile.len())));
@@ -285,12 +290,13 @@ impl Classifier {
                 })
                 .ok_or(ClassifyError::NoDenseForm)
             };
-            let maps = if self.tta {
+            let (maps, spread) = if self.tta {
                 // The 8 symmetries of the square: rotate by k quarter turns,
                 // optionally mirror; undo both on the maps, the radii's
                 // rays reordered to point their own way again.
                 let rays = self.model.meta.arch.has_extent().then_some(1);
                 let mut sum: Option<Tensor> = None;
+                let mut sum_sq: Option<Tensor> = None;
                 for k in 0..4 {
                     for mirror in [false, true] {
                         let t = x.rot90(k, [2, 3]);
@@ -298,21 +304,44 @@ impl Classifier {
                         let m = outputs(&t)?;
                         let m = if mirror { change(&m, Change::MirrorX, rays) } else { m };
                         let m = change(&m, Change::Rot90(-k), rays);
+                        let sq = m.narrow(1, 0, 1).square();
+                        sum_sq = Some(match sum_sq {
+                            Some(s) => s + sq,
+                            None => sq,
+                        });
                         sum = Some(match sum {
                             Some(s) => s + m,
                             None => m,
                         });
                     }
                 }
-                sum.expect("eight passes") / 8.0
+                let mean = sum.expect("eight passes") / 8.0;
+                // Population variance of the 8 scores: E[s^2] - E[s]^2.
+                let var = sum_sq.expect("eight passes") / 8.0 - mean.narrow(1, 0, 1).square();
+                (mean, Some(var.clamp_min(0.0).sqrt()))
             } else {
-                outputs(&x)?
+                (outputs(&x)?, None)
             };
             let maps = maps.get(0).to_device(Device::Cpu);
             let radii = (maps.size()[0] > 1).then(|| maps.narrow(0, 1, RAYS as i64));
-            Ok((maps.get(0), radii))
+            Ok(HeatmapMaps {
+                scores: maps.get(0),
+                radii,
+                spread: spread.map(|s| s.get(0).get(0).to_device(Device::Cpu)),
+            })
         })
     }
+}
+
+/// A heatmap network's maps of one tile, on the CPU.
+struct HeatmapMaps {
+    /// The score at every pixel (H x W).
+    scores: Tensor,
+    /// With an extent head, the outline radii in pixels (RAYS x H x W).
+    radii: Option<Tensor>,
+    /// With flips and rotations, the scores' standard deviation over them
+    /// (H x W).
+    spread: Option<Tensor>,
 }
 
 /// The inference form of a heatmap ResNet (`None` for other networks, and

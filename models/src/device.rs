@@ -97,8 +97,14 @@ pub fn devices() -> Devices {
     Devices { cuda_devices, cuda_missing, cpu_threads: tch::get_num_threads() }
 }
 
-/// Resolves a choice to a tch device. `auto` falls back to the CPU with a
-/// one-line notice; an explicit CUDA device that is missing is an error.
+/// Whether the NVIDIA driver shows a GPU on this machine, whatever
+/// libtorch can make of it.
+fn nvidia_gpu_present() -> bool {
+    std::path::Path::new("/dev/nvidia0").exists() || std::path::Path::new("/proc/driver/nvidia/gpus").is_dir()
+}
+
+/// Resolves a choice to a tch device. `auto` falls back to the CPU, quietly
+/// unless a GPU is present; an explicit CUDA device that is missing is an error.
 pub fn resolve(choice: DeviceChoice) -> Result<tch::Device, DeviceError> {
     match choice {
         DeviceChoice::Cpu => Ok(tch::Device::Cpu),
@@ -107,7 +113,17 @@ pub fn resolve(choice: DeviceChoice) -> Result<tch::Device, DeviceError> {
             if d.cuda_devices > 0 {
                 Ok(tch::Device::Cuda(0))
             } else {
-                tracing::warn!("running on the CPU: {}", d.cuda_missing.unwrap_or_default());
+                let why = d.cuda_missing.unwrap_or_default();
+                // On a machine without a GPU the CPU is the expected place,
+                // and the loader's text is noise; with a GPU present it is
+                // the first thing to fix.
+                if nvidia_gpu_present() {
+                    tracing::warn!(
+                        "running on the CPU although this machine has an NVIDIA GPU: {why}; install libtorch with CUDA (make parity) or pass --device cpu"
+                    );
+                } else {
+                    tracing::info!("running on the CPU (no CUDA here: {why})");
+                }
                 Ok(tch::Device::Cpu)
             }
         }

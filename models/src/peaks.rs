@@ -7,7 +7,7 @@ use tch::{Kind, Tensor};
 
 /// A peak as [`local_maxima`] gives it, as the scored centre of its pixel.
 pub fn pixel_centre((x, y, score): (usize, usize, f32)) -> ScoredPoint {
-    ScoredPoint { at: PixelPoint { x: x as f64 + 0.5, y: y as f64 + 0.5 }, score, radii: None }
+    ScoredPoint { at: PixelPoint { x: x as f64 + 0.5, y: y as f64 + 0.5 }, score, radii: None, uncertainty: None }
 }
 
 /// Local maxima of `scores` (H x W) within a `(2 radius + 1)`-pixel square

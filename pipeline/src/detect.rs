@@ -492,6 +492,7 @@ pub fn detect_raster(
                                     continue;
                                 }
                                 let mut d = Detection::at(centre, p.score);
+                                d.uncertainty = p.uncertainty;
                                 d.footprint = PixelBox {
                                     x0: (centre.x - half).max(0.0),
                                     y0: (centre.y - half).max(0.0),
@@ -629,6 +630,7 @@ impl Queue {
                         footprint: PixelBox::from(c.footprint),
                         score,
                         outline: c.outline,
+                        uncertainty: None,
                     });
                 }
             }
@@ -656,6 +658,7 @@ fn to_source_pixels(view: &Raster, source: &Raster, dets: Vec<Detection>) -> Vec
                 footprint: PixelBox { x0: a.x.min(b.x), y0: a.y.min(b.y), x1: a.x.max(b.x), y1: a.y.max(b.y) },
                 score: d.score,
                 outline: d.outline.map(|o| o.moved(to_src, scale)),
+                uncertainty: d.uncertainty,
             }
         })
         .collect()

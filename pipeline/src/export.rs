@@ -62,6 +62,10 @@ pub struct OutFeature {
     pub area_m2: Option<f64>,
     /// The diameter of the circle of the outline's area, metres.
     pub diameter_m: Option<f64>,
+    /// The score's standard deviation over flips and rotations (see
+    /// [`detection::objects::Detection::uncertainty`]), written `score_sd`
+    /// (a name a Shapefile's 10 characters hold).
+    pub uncertainty: Option<f64>,
 }
 
 /// Detections of one raster, or of several, in one CRS.
@@ -123,6 +127,7 @@ pub fn features(r: &RasterDetections, class: &str, crs: OutputCrs) -> Result<Fea
             centre: d.outline.map(|_| [round(d.centre.x, 3), round(d.centre.y, 3)]),
             area_m2: d.outline.zip(gsd).map(|(o, g)| round(o.area_px() * g.x * g.y, 2)),
             diameter_m: d.outline.zip(gsd).map(|(o, g)| round(o.diameter_px() * g.mean(), 2)),
+            uncertainty: d.uncertainty.map(|u| round(u as f64, 6)),
         });
     }
     Ok(FeatureSet { crs: set_crs, features: out })
@@ -158,6 +163,9 @@ pub fn geojson(set: &FeatureSet) -> String {
         if let (Some(a), Some(d)) = (f.area_m2, f.diameter_m) {
             props.insert("area_m2".into(), json!(a));
             props.insert("diameter_m".into(), json!(d));
+        }
+        if let Some(u) = f.uncertainty {
+            props.insert("score_sd".into(), json!(u));
         }
         let feature =
             json!({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [f.ring]}, "properties": props});
@@ -216,6 +224,7 @@ pub fn read_geojson(path: &Path) -> Result<FeatureSet> {
             centre: p["centre"][0].as_f64().zip(p["centre"][1].as_f64()).map(|(x, y)| [x, y]),
             area_m2: p["area_m2"].as_f64(),
             diameter_m: p["diameter_m"].as_f64(),
+            uncertainty: p["score_sd"].as_f64(),
         });
     }
     Ok(FeatureSet { crs, features })
@@ -278,7 +287,8 @@ impl OgrFormat {
 }
 
 /// Writes a feature set with OGR (fields score, class, source, bbox_x0 ..
-/// bbox_y1), through a temporary folder and renames.
+/// bbox_y1, area_m2, diameter_m, score_sd), through a temporary folder and
+/// renames.
 pub fn write_ogr(path: &Path, format: OgrFormat, set: &FeatureSet) -> Result<()> {
     crate::raster::init_gdal();
     let fail = |e: gdal::errors::GdalError| Error::Output { path: path.to_owned(), reason: e.to_string() };
@@ -342,6 +352,7 @@ fn write_layer(
         ("bbox_y1", OGRFieldType::OFTReal),
         ("area_m2", OGRFieldType::OFTReal),
         ("diameter_m", OGRFieldType::OFTReal),
+        ("score_sd", OGRFieldType::OFTReal),
     ];
     layer.create_defn_fields(&fields)?;
     for f in &set.features {
@@ -358,6 +369,9 @@ fn write_layer(
         if let (Some(a), Some(d)) = (f.area_m2, f.diameter_m) {
             feature.set_field_double(7, a)?;
             feature.set_field_double(8, d)?;
+        }
+        if let Some(u) = f.uncertainty {
+            feature.set_field_double(9, u)?;
         }
         feature.create(&layer)?;
     }
@@ -387,6 +401,7 @@ mod tests {
                 centre: Some([2.5, 3.0]),
                 area_m2: Some(12.5),
                 diameter_m: Some(3.99),
+                uncertainty: Some(0.031),
             }],
         };
         let text = geojson(&set);

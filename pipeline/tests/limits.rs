@@ -23,6 +23,7 @@ fn many() -> Vec<Detection> {
                 footprint: PixelBox { x0: x - 1.5, y0: y - 1.5, x1: x + 1.5, y1: y + 1.5 },
                 score: 0.5 + (i % 97) as f32 / 200.0,
                 outline: None,
+                uncertainty: None,
             }
         })
         .collect()

@@ -30,6 +30,9 @@ pub fn run(args: &DetectArgs) -> Result<Status> {
     if args.score_threshold.is_some() {
         config.score_threshold = args.score_threshold;
     }
+    if args.tta {
+        config.tta = Some(true);
+    }
     let model_path = super::model_path(args.model.as_deref())?;
     let mut classifier = TchClassifier::load(&model_path, args.device)?;
     if let Some(on) = config.tta {

@@ -4,12 +4,14 @@
 use crate::cli::EvaluateArgs;
 use crate::commands::Status;
 use anyhow::{bail, Context, Result};
+use detection::error_ranking::error_ranking;
 use detection::evaluate::{
-    add_curves, average_precision, best_f1, match_counts, sweep, sweep_thresholds, Counts, ScoredBox,
+    add_curves, average_precision, best_f1, match_counts, matched, sweep, sweep_thresholds, Counts, ScoredBox,
 };
 use detection::formats::report::{BestPoint, EvalReport, InputCounts, SweepPoint, REPORT_VERSION};
 use detection::objects::PixelLabel;
 use detection::outline::RAYS;
+use detection::reliability::{reliability, Reliability};
 use detection::{LonLat, MapPoint, PixelBox, PixelPoint};
 use pipeline::export::FeatureCrs;
 use pipeline::labels::{labels_in_raster, LabelFile};
@@ -19,6 +21,8 @@ use std::path::{Path, PathBuf};
 struct Scene {
     path: PathBuf,
     dets: Vec<ScoredBox>,
+    /// Each detection's `score_sd`, where it has one.
+    uncertainty: Vec<Option<f64>>,
     truth: Vec<PixelLabel>,
     pixel_m: f64,
 }
@@ -52,9 +56,10 @@ fn load(path: &Path, file: &Path, labels: &[LabelFile]) -> Result<Scene> {
         let outline = if outlined(f) { outlines.next().and_then(|o| o.try_into().ok()) } else { None };
         dets.push(ScoredBox { centre, bbox, score: f.score, outline });
     }
+    let uncertainty = mine.iter().map(|f| f.uncertainty).collect();
     let truth = labels_in_raster(labels, &raster)?;
     let pixel_m = raster.info().gsd_m.map(|g| g.mean()).unwrap_or(1.0);
-    Ok(Scene { path: path.to_owned(), dets, truth, pixel_m })
+    Ok(Scene { path: path.to_owned(), dets, uncertainty, truth, pixel_m })
 }
 
 /// Scores detections against labels.
@@ -111,6 +116,8 @@ pub fn run(args: &EvaluateArgs) -> Result<Status> {
         sweep: None,
         best: None,
         average_precision: None,
+        calibration: None,
+        uncertainty: None,
     };
     println!("{:<48} {:>6} {:>6} {:>6} {:>9} {:>7} {:>7}", "input", "tp", "fp", "fn", "precision", "recall", "f1");
     for (p, c) in &per_input {
@@ -130,6 +137,42 @@ pub fn run(args: &EvaluateArgs) -> Result<Status> {
         overall.recall,
         overall.f1
     );
+    // Every detection kept, with whether it matched: how far its score
+    // reads as a probability, and whether its uncertainty flags errors.
+    let (mut scores, mut correct) = (Vec::new(), Vec::new());
+    let (mut spread, mut spread_scores, mut spread_correct) = (Vec::new(), Vec::new(), Vec::new());
+    for s in &scenes {
+        let kept: Vec<usize> = (0..s.dets.len()).filter(|&i| s.dets[i].score >= threshold).collect();
+        let boxes: Vec<ScoredBox> = kept.iter().map(|&i| s.dets[i]).collect();
+        for (&i, ok) in kept.iter().zip(matched(&boxes, &s.truth, args.rule, s.pixel_m)) {
+            scores.push(s.dets[i].score);
+            correct.push(ok);
+            if let Some(u) = s.uncertainty[i] {
+                spread.push(u);
+                spread_scores.push(s.dets[i].score);
+                spread_correct.push(ok);
+            }
+        }
+    }
+    if !scores.is_empty() {
+        let r = reliability(&scores, &correct);
+        println!(
+            "expected calibration error {:.4} over {} detections (0: a score of s is right s of the time)",
+            r.expected_calibration_error,
+            scores.len()
+        );
+        if let Some(out) = &args.out {
+            reliability_diagram(&out.with_extension("reliability.png"), &r)?;
+        }
+        report.calibration = Some(r);
+    }
+    if let Some(u) = error_ranking(&spread, &spread_scores, &spread_correct) {
+        println!(
+            "uncertainty (score_sd) ranks errors with AUC {:.4} (the score alone {:.4}): false positives {:.4} on average, true positives {:.4}",
+            u.auc, u.score_auc, u.mean_false_positive, u.mean_true_positive
+        );
+        report.uncertainty = Some(u);
+    }
     if args.sweep {
         let thresholds = sweep_thresholds();
         let mut curve = vec![Counts::default(); thresholds.len()];
@@ -154,6 +197,59 @@ pub fn run(args: &EvaluateArgs) -> Result<Status> {
         pipeline::export::write_atomic(out, report.to_json().as_bytes())?;
     }
     Ok(if failed > 0 { Status::Error } else { Status::Ok })
+}
+
+/// Each score bin's share of true detections against its mean score, with
+/// the diagonal a calibrated model follows and the detections per bin.
+fn reliability_diagram(path: &Path, r: &Reliability) -> Result<()> {
+    use plotters::prelude::*;
+    let root = BitMapBackend::new(path, (600, 560)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let caption = format!("reliability (expected calibration error {:.3})", r.expected_calibration_error);
+    let (top, bottom) = root.split_vertically(420);
+    let mut chart = ChartBuilder::on(&top)
+        .caption(caption, ("sans-serif", 18))
+        .margin(15)
+        .x_label_area_size(30)
+        .y_label_area_size(45)
+        .build_cartesian_2d(0f64..1f64, 0f64..1f64)?;
+    chart.configure_mesh().x_desc("score").y_desc("share of detections matched").draw()?;
+    chart
+        .draw_series(LineSeries::new([(0.0, 0.0), (1.0, 1.0)], BLACK.mix(0.4)))?
+        .label("calibrated")
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK.mix(0.4)));
+    chart
+        .draw_series(r.bins.iter().filter_map(|b| {
+            b.precision.map(|p| Rectangle::new([(b.from + 0.005, 0.0), (b.to - 0.005, p)], BLUE.mix(0.5).filled()))
+        }))?
+        .label("matched, per score bin")
+        .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 20, y + 5)], BLUE.mix(0.5).filled()));
+    chart
+        .draw_series(
+            r.bins
+                .iter()
+                .filter_map(|b| b.mean_score.zip(b.precision))
+                .map(|(m, p)| Circle::new((m, p), 4, RED.filled())),
+        )?
+        .label("at the bin's mean score")
+        .legend(|(x, y)| Circle::new((x + 10, y), 4, RED.filled()));
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .background_style(WHITE.mix(0.8))
+        .draw()?;
+    let most = r.bins.iter().map(|b| b.detections).max().unwrap_or(1).max(1) as f64;
+    let mut counts = ChartBuilder::on(&bottom)
+        .margin(15)
+        .x_label_area_size(30)
+        .y_label_area_size(45)
+        .build_cartesian_2d(0f64..1f64, 0f64..most)?;
+    counts.configure_mesh().x_desc("score").y_desc("detections").y_labels(3).draw()?;
+    counts.draw_series(r.bins.iter().map(|b| {
+        Rectangle::new([(b.from + 0.005, 0.0), (b.to - 0.005, b.detections as f64)], BLACK.mix(0.3).filled())
+    }))?;
+    root.present()?;
+    Ok(())
 }
 
 /// Precision against recall over the sweep, as a PNG.

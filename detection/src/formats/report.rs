@@ -2,7 +2,9 @@
 //! per input, per class and overall, and with `--sweep` the counts at every
 //! threshold, the best point and the average precision.
 
+use crate::error_ranking::ErrorRanking;
 use crate::evaluate::Counts;
+use crate::reliability::Reliability;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -38,6 +40,15 @@ pub struct EvalReport {
     /// With `--sweep`: the area under the precision-recall curve.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub average_precision: Option<f64>,
+    /// The detections evaluated binned by score against the share of each
+    /// bin that is right, and the expected calibration error; none without
+    /// detections.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<Reliability>,
+    /// How well the detections' uncertainty (`score_sd`) tells false
+    /// positives from true ones; none when they carry none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uncertainty: Option<ErrorRanking>,
 }
 
 /// The counts of one input.
