@@ -26,6 +26,8 @@ pub enum Command {
     Detect(DetectArgs),
     /// Score detections against labels: precision, recall and F1 (one-to-one matching).
     Evaluate(EvaluateArgs),
+    /// Show why the network found chosen detections: Grad-CAM or score-gradient maps as GeoTIFF and PNG.
+    Explain(ExplainArgs),
     /// Choose a model's score threshold and suppression distance on validation rasters.
     Calibrate(CalibrateArgs),
     /// Propose the windows of unlabelled imagery most worth labelling next (a GeoPackage).
@@ -172,6 +174,41 @@ pub struct EvaluateArgs {
     /// Precision, recall and F1 at every threshold, the best F1, average precision, and a PR-curve PNG.
     #[arg(long)]
     pub sweep: bool,
+}
+
+/// Arguments of `rsdetect explain`.
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// What detect wrote: its output folder, or one of its GeoJSON files.
+    #[arg(long, value_name = "FILE|DIR")]
+    pub detections: PathBuf,
+    /// Output folder (created if missing): NAME.explain.tif per raster, NAME/ID.png per detection, explain.json.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// The model that made the detections (default: the one run.json names, else `default`).
+    #[arg(long, value_name = "FILE|NAME")]
+    pub model: Option<PathBuf>,
+    /// Only these detections: their positions among each raster's features, from 0 (QGIS's fid for GeoJSON).
+    #[arg(long, value_delimiter = ',', value_name = "ID,...")]
+    pub ids: Vec<usize>,
+    /// Only detections scoring at least this.
+    #[arg(long)]
+    pub min_score: Option<f64>,
+    /// Only detections scoring at most this.
+    #[arg(long)]
+    pub max_score: Option<f64>,
+    /// The K highest-scoring detections of each raster (after the filters above; default 10 unless --all or --ids).
+    #[arg(long, value_name = "K", conflicts_with = "bottom")]
+    pub top: Option<usize>,
+    /// The K lowest-scoring detections of each raster.
+    #[arg(long, value_name = "K")]
+    pub bottom: Option<usize>,
+    /// Every detection (after the filters): the whole raster explained.
+    #[arg(long, conflicts_with_all = ["top", "bottom"])]
+    pub all: bool,
+    /// Where the network runs: auto, cpu, cuda or cuda:N.
+    #[arg(long, default_value = "auto")]
+    pub device: models::DeviceChoice,
 }
 
 /// Arguments of `rsdetect calibrate`.

@@ -3,10 +3,59 @@
 //! `detect`, `merge` and `evaluate` all read and write them through here.
 
 use crate::error::{Error, Result};
+use detection::evaluate::ScoredBox;
 use detection::formats::run::{InputStatus, RunFile, RUN_FILE, RUN_VERSION};
-use pipeline::export::{self, FeatureCrs, FeatureSet};
+use detection::outline::RAYS;
+use detection::{LonLat, MapPoint, PixelBox, PixelPoint};
+use pipeline::export::{self, FeatureCrs, FeatureSet, OutFeature};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+
+/// One detection of a raster as detect wrote it, back in the raster's
+/// pixels.
+#[derive(Debug, Clone)]
+pub struct PixelDetection {
+    /// Its position among the raster's features (from 0, as QGIS numbers
+    /// a GeoJSON file's).
+    pub index: usize,
+    /// The feature as written.
+    pub feature: OutFeature,
+    /// Its centre, box and outline in the raster's pixels.
+    pub det: ScoredBox,
+}
+
+/// The detections of `raster` in `file` (detect's GeoJSON, whichever CRS
+/// it was written in), in the raster's pixels.
+pub fn detections_in_pixels(raster: &pipeline::Raster, file: &Path) -> Result<Vec<PixelDetection>> {
+    let set = export::read_geojson(file)?;
+    let source = raster.path().to_string_lossy();
+    let georef = raster.georef();
+    let mine: Vec<(usize, OutFeature)> = set.features.into_iter().filter(|f| f.source == source).enumerate().collect();
+    // Outlines' corners back in the raster's pixels (rings are closed), all
+    // of the raster's at once: one coordinate transform, not one a feature.
+    let outlined = |f: &OutFeature| f.ring.len() == RAYS + 1;
+    let corners: Vec<[f64; 2]> =
+        mine.iter().filter(|(_, f)| outlined(f)).flat_map(|(_, f)| f.ring[..RAYS].iter().copied()).collect();
+    let pixels: Vec<PixelPoint> = match &set.crs {
+        FeatureCrs::Wgs84 if !corners.is_empty() => {
+            georef.wgs84_to_pixel(&corners.iter().map(|&[lon, lat]| LonLat { lon, lat }).collect::<Vec<_>>())?
+        }
+        FeatureCrs::Wgs84 => Vec::new(),
+        FeatureCrs::Native { .. } => corners.iter().map(|&[x, y]| georef.map_to_pixel(MapPoint { x, y })).collect(),
+        FeatureCrs::Pixel => corners.iter().map(|&[x, y]| PixelPoint { x, y: -y }).collect(),
+    };
+    let mut outlines = pixels.chunks_exact(RAYS);
+    let mut out = Vec::with_capacity(mine.len());
+    for (index, feature) in mine {
+        let [x0, y0, x1, y1] = feature.bbox;
+        let bbox = PixelBox { x0, y0, x1, y1 };
+        let centre = feature.centre.map(|[x, y]| PixelPoint { x, y }).unwrap_or_else(|| bbox.centre());
+        let outline = if outlined(&feature) { outlines.next().and_then(|o| o.try_into().ok()) } else { None };
+        let det = ScoredBox { centre, bbox, score: feature.score, outline };
+        out.push(PixelDetection { index, feature, det });
+    }
+    Ok(out)
+}
 
 /// The merged file's name; inputs with this stem get a suffix.
 pub const MERGED: &str = "detections";

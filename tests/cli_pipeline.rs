@@ -594,3 +594,85 @@ fn three_shards_merged_equal_one_run_byte_for_byte() {
     got.sort();
     assert_eq!(got, want);
 }
+
+/// Grad-CAM of the shrub classifier: its maps lie on the shrubs (at least
+/// 70% of their mass inside the labelled disks), in a GeoTIFF on the
+/// scene's own grid, with a PNG per detection.
+#[test]
+fn grad_cam_maps_lie_on_the_shrubs_on_the_scenes_grid() {
+    let dir = tempfile::tempdir().unwrap();
+    let found = dir.path().join("found");
+    let o = detect(&[SCENE], &found, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let out = dir.path().join("why");
+    let o = rsdetect(&["explain", "--detections", s(&found), "--out", s(&out), "--all", "--device", "cpu"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let record = detection::formats::explain::ExplainFile::from_json(
+        &std::fs::read_to_string(out.join("explain.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(record.method.starts_with("grad-cam"), "{}", record.method);
+    let detections = json(&found.join("shrubs_512.geojson"))["features"].as_array().unwrap().len();
+    assert_eq!(record.explained.len(), detections);
+    assert!(record.explained.iter().all(|e| e.png.exists() && e.map == out.join("shrubs_512.explain.tif")));
+
+    let scene = pipeline::Raster::open(SCENE).unwrap();
+    let map = pipeline::Raster::open(out.join("shrubs_512.explain.tif")).unwrap();
+    assert_eq!(map.size(), scene.size());
+    assert_eq!(map.info().geotransform, scene.info().geotransform);
+    assert_eq!(map.info().crs.as_ref().map(|c| c.epsg), scene.info().crs.as_ref().map(|c| c.epsg));
+    assert_eq!(map.info().crs.as_ref().map(|c| &c.wkt), scene.info().crs.as_ref().map(|c| &c.wkt));
+
+    // The shrubs' disks, in pixels.
+    let gt = scene.info().geotransform.unwrap();
+    let labels = json(Path::new(env!("CARGO_MANIFEST_DIR")).join(SCENE_LABELS).as_path());
+    let disks: Vec<(f64, f64, f64)> = labels["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let c = &f["geometry"]["coordinates"];
+            let (x, y) = (c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
+            ((x - gt[0]) / gt[1], (y - gt[3]) / gt[5], f["properties"]["radius_m"].as_f64().unwrap() / gt[1])
+        })
+        .collect();
+    let values = map.read_window::<f32>(map.full_window(), &[1]).unwrap();
+    let (w, _) = map.size();
+    let (mut inside, mut total) = (0.0, 0.0);
+    for (i, &v) in values.band(0).iter().enumerate() {
+        let (px, py) = ((i % w) as f64 + 0.5, (i / w) as f64 + 0.5);
+        total += v as f64;
+        if disks.iter().any(|&(x, y, r)| (px - x).hypot(py - y) <= r) {
+            inside += v as f64;
+        }
+    }
+    assert!(total > 0.0);
+    assert!(inside / total >= 0.7, "{:.3} of the map's mass on the shrubs", inside / total);
+}
+
+/// A heatmap network is explained by the gradient of each peak's score,
+/// on the raster's grid even where detect resampled it (0.1 m to 0.6 m).
+#[test]
+fn peak_gradients_of_the_shipped_model_cover_a_resampled_tile() {
+    let dir = tempfile::tempdir().unwrap();
+    let found = dir.path().join("found");
+    let neon = "sample_tiles/neon/OSBS_029.tif";
+    let o = rsdetect(&["detect", neon, "--out", s(&found), "--device", "cpu"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let out = dir.path().join("why");
+    let o = rsdetect(&["explain", "--detections", s(&found), "--out", s(&out), "--top", "2", "--device", "cpu"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let record: Value = json(&out.join("explain.json"));
+    assert!(record["method"].as_str().unwrap().starts_with("score-gradient"), "{record}");
+    let explained = record["explained"].as_array().unwrap();
+    assert_eq!(explained.len(), 2);
+    assert!(explained[0]["score"].as_f64() >= explained[1]["score"].as_f64(), "best first");
+    let share = explained[0]["mass_inside"].as_f64().unwrap();
+    assert!(share > 0.0 && share < 1.0, "{share}");
+    let tile = pipeline::Raster::open(neon).unwrap();
+    let map = pipeline::Raster::open(out.join("OSBS_029.explain.tif")).unwrap();
+    assert_eq!((map.size(), map.info().geotransform), (tile.size(), tile.info().geotransform));
+    let values = map.read_window::<f32>(map.full_window(), &[1]).unwrap();
+    let top = values.band(0).iter().copied().fold(0.0f32, f32::max);
+    assert!((top - 1.0).abs() < 1e-6, "maps are scaled to 1 at their strongest: {top}");
+}

@@ -136,6 +136,41 @@ impl Classifier {
         Vec::<f32>::try_from(probs).map_err(runtime)
     }
 
+    /// Where the evidence for the object class lies in `tile` (raw values,
+    /// channels first, `height` x `width`), one value per pixel, row-major,
+    /// scaled to a maximum of 1 (all zeros where there is none): for a
+    /// patch classifier (`tile` one patch) its Grad-CAM map, for a heatmap
+    /// network the gradient of its score at pixel `at` (column, row).
+    pub fn explain(
+        &self,
+        tile: &[f32],
+        height: usize,
+        width: usize,
+        at: (usize, usize),
+    ) -> Result<Vec<f32>, ClassifyError> {
+        let c = self.model.meta.bands.len();
+        if tile.len() != c * height * width {
+            return Err(ClassifyError::Shape(format!("expected {c}x{height}x{width} values, got {}", tile.len())));
+        }
+        // The network as trained (not its folded inference form), in f32
+        // and contiguous: autograd runs through it.
+        let x = self
+            .norm
+            .apply(&Tensor::from_slice(tile).view([1, c as i64, height as i64, width as i64]).to_device(self.device));
+        let positive = self.model.meta.positive;
+        let map = if self.is_heatmap() {
+            crate::peak_gradient::peak_gradient(&self.model, &x, positive, at.1 as i64, at.0 as i64)
+        } else if height == width && height == self.model.meta.patch {
+            crate::grad_cam::grad_cam(&self.model, &x, positive)
+        } else {
+            return Err(ClassifyError::Shape(format!("Grad-CAM explains one {0}x{0} patch", self.model.meta.patch)));
+        }
+        .ok_or(ClassifyError::NoDenseForm)?;
+        let top = map.max().double_value(&[]);
+        let map = if top > 0.0 { map / top } else { map };
+        Vec::<f32>::try_from(map.to_device(Device::Cpu).contiguous().view([-1])).map_err(runtime)
+    }
+
     /// The lattice dense scoring runs on: windows every this many pixels
     /// per trunk pass (`None`: this network has no dense form). For a
     /// heatmap network, the alignment its tiles need (every pixel is scored).

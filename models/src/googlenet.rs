@@ -121,6 +121,48 @@ pub fn googlenet(p: &nn::Path, c: &GoogLeNetConfig, in_channels: i64, classes: i
 }
 
 impl GoogLeNet {
+    /// Number of inception blocks.
+    pub fn depth(&self) -> usize {
+        self.blocks.len()
+    }
+
+    /// Input pixels per cell of block `i`'s output (0-based): the stem
+    /// divides by 8, the pools after blocks 1 and 6 by 2 each.
+    pub fn block_stride(i: usize) -> i64 {
+        8 << ((i > 1) as i64 + (i > 6) as i64)
+    }
+
+    /// The output of block `last`: the stem and blocks up to it, with the
+    /// pools between them but not the one after it.
+    pub fn through(&self, xs: &Tensor, last: usize, train: bool) -> Tensor {
+        let mut ys = xs.apply_t(&self.stem, train);
+        for i in 0..=last {
+            if i == 2 {
+                ys = pool(&ys, 3, 2, 0);
+            }
+            if i == 7 {
+                ys = pool(&ys, 2, 2, 0);
+            }
+            ys = ys.apply_t(&self.blocks[i], train);
+        }
+        ys
+    }
+
+    /// Logits from block `last`'s output: the blocks after it and the head.
+    pub fn logits_after(&self, ys: &Tensor, last: usize, train: bool) -> Tensor {
+        let mut ys = ys.shallow_clone();
+        for i in last + 1..self.blocks.len() {
+            if i == 2 {
+                ys = pool(&ys, 3, 2, 0);
+            }
+            if i == 7 {
+                ys = pool(&ys, 2, 2, 0);
+            }
+            ys = ys.apply_t(&self.blocks[i], train);
+        }
+        ys.adaptive_avg_pool2d([1, 1]).flatten(1, -1).dropout(0.2, train).apply(&self.fc)
+    }
+
     /// Logits, and auxiliary logits when training with auxiliary heads.
     pub fn forward_all(&self, xs: &Tensor, train: bool) -> GoogLeNetOutput {
         let mut ys = xs.apply_t(&self.stem, train);

@@ -113,6 +113,12 @@ impl TchClassifier {
         }
     }
 
+    /// The classifier behind the trait, for what the trait does not say
+    /// (explaining a score).
+    pub fn classifier(&self) -> &Classifier {
+        &self.inner
+    }
+
     /// Averages a heatmap network's scores over flips and rotations.
     pub fn set_tta(&mut self, on: bool) {
         self.inner.set_tta(on);

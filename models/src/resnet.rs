@@ -87,6 +87,21 @@ impl Trunk {
     pub fn forward(&self, xs: &tch::Tensor, train: bool) -> tch::Tensor {
         self.stages.iter().fold(xs.apply_t(&self.stem, train), |ys, stage| ys.apply_t(stage, train))
     }
+
+    /// Number of stages.
+    pub fn depth(&self) -> usize {
+        self.stages.len()
+    }
+
+    /// The output of stage `last` (0-based): the stem and stages up to it.
+    pub fn through(&self, xs: &tch::Tensor, last: usize, train: bool) -> tch::Tensor {
+        self.stages[..=last].iter().fold(xs.apply_t(&self.stem, train), |ys, stage| ys.apply_t(stage, train))
+    }
+
+    /// The deepest stage's output from stage `last`'s: the stages after it.
+    pub fn after(&self, ys: &tch::Tensor, last: usize, train: bool) -> tch::Tensor {
+        self.stages[last + 1..].iter().fold(ys.shallow_clone(), |ys, stage| ys.apply_t(stage, train))
+    }
 }
 
 /// The convolutional trunk: image in, feature maps out.

@@ -17,6 +17,8 @@ pub mod grid;
 pub mod inputs;
 pub mod interrupt;
 pub mod labels;
+pub mod map_raster;
+pub mod overlay;
 pub mod patches;
 pub mod quicklook;
 pub mod raster;

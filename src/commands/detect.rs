@@ -159,7 +159,7 @@ pub fn run(args: &DetectArgs) -> Result<Status> {
             }
             if args.quicklook {
                 let raster = pipeline::Raster::open(path)?;
-                pipeline::quicklook::quicklook(&raster, &r.detections, &args.out.join(format!("{name}.png")))?;
+                pipeline::quicklook::quicklook(&raster, &r.detections, &class, &args.out.join(format!("{name}.png")))?;
             }
             // Last: its presence marks the raster finished, for resuming.
             export::write_atomic(&geojson, export::geojson(&set).as_bytes())?;

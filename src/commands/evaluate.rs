@@ -10,10 +10,7 @@ use detection::evaluate::{
 };
 use detection::formats::report::{BestPoint, EvalReport, InputCounts, SweepPoint, REPORT_VERSION};
 use detection::objects::PixelLabel;
-use detection::outline::RAYS;
 use detection::reliability::{reliability, Reliability};
-use detection::{LonLat, MapPoint, PixelBox, PixelPoint};
-use pipeline::export::FeatureCrs;
 use pipeline::labels::{labels_in_raster, LabelFile};
 use std::path::{Path, PathBuf};
 
@@ -30,33 +27,9 @@ struct Scene {
 fn load(path: &Path, file: &Path, labels: &[LabelFile]) -> Result<Scene> {
     let raster = pipeline::Raster::open(path)
         .with_context(|| "the raster the detections came from is needed for its georeferencing")?;
-    let set = pipeline::export::read_geojson(file)?;
-    let source = path.to_string_lossy();
-    let georef = raster.georef();
-    let mine: Vec<_> = set.features.iter().filter(|f| f.source == source).collect();
-    // Outlines' corners back in the raster's pixels (rings are closed), all
-    // of the raster's at once: one coordinate transform, not one a feature.
-    let outlined = |f: &pipeline::export::OutFeature| f.ring.len() == RAYS + 1;
-    let corners: Vec<[f64; 2]> =
-        mine.iter().filter(|f| outlined(f)).flat_map(|f| f.ring[..RAYS].iter().copied()).collect();
-    let pixels: Vec<PixelPoint> = match &set.crs {
-        FeatureCrs::Wgs84 if !corners.is_empty() => {
-            georef.wgs84_to_pixel(&corners.iter().map(|&[lon, lat]| LonLat { lon, lat }).collect::<Vec<_>>())?
-        }
-        FeatureCrs::Wgs84 => Vec::new(),
-        FeatureCrs::Native { .. } => corners.iter().map(|&[x, y]| georef.map_to_pixel(MapPoint { x, y })).collect(),
-        FeatureCrs::Pixel => corners.iter().map(|&[x, y]| PixelPoint { x, y: -y }).collect(),
-    };
-    let mut outlines = pixels.chunks_exact(RAYS);
-    let mut dets = Vec::with_capacity(mine.len());
-    for f in &mine {
-        let [x0, y0, x1, y1] = f.bbox;
-        let bbox = PixelBox { x0, y0, x1, y1 };
-        let centre = f.centre.map(|[x, y]| PixelPoint { x, y }).unwrap_or_else(|| bbox.centre());
-        let outline = if outlined(f) { outlines.next().and_then(|o| o.try_into().ok()) } else { None };
-        dets.push(ScoredBox { centre, bbox, score: f.score, outline });
-    }
-    let uncertainty = mine.iter().map(|f| f.uncertainty).collect();
+    let found = rsdetect::outputs::detections_in_pixels(&raster, file)?;
+    let dets = found.iter().map(|d| d.det).collect();
+    let uncertainty = found.iter().map(|d| d.feature.uncertainty).collect();
     let truth = labels_in_raster(labels, &raster)?;
     let pixel_m = raster.info().gsd_m.map(|g| g.mean()).unwrap_or(1.0);
     Ok(Scene { path: path.to_owned(), dets, uncertainty, truth, pixel_m })

@@ -5,6 +5,7 @@ mod candidates;
 mod detect;
 mod devices;
 mod evaluate;
+mod explain;
 mod info;
 mod merge;
 mod models;
@@ -75,6 +76,7 @@ pub fn run(command: Command) -> anyhow::Result<Status> {
         Command::Train(args) => train::run(&args),
         Command::Calibrate(args) => calibrate::run(&args),
         Command::Evaluate(args) => evaluate::run(&args),
+        Command::Explain(args) => explain::run(&args),
         Command::Merge(args) => merge::run(&args),
         Command::Devices(args) => devices::run(&args),
         Command::Models(args) => models::run(&args),

@@ -4,6 +4,7 @@
 //! record (with checkpoints), evaluation reports, the two config files, and Pascal VOC labels.
 
 pub mod detect_config;
+pub mod explain;
 pub mod model;
 pub mod report;
 pub mod run;

@@ -1,0 +1,86 @@
+//! Grad-CAM (Selvaraju et al. 2017) for patch classifiers: where in a patch
+//! the evidence for the object class lies, as the feature maps of a layer
+//! weighted by the mean gradient of the class's logit over each of them.
+
+use crate::googlenet::GoogLeNet;
+use crate::model_file::{Model, Net};
+use crate::resnet::ResNetHead;
+use tch::{Kind, Tensor};
+
+/// Grad-CAM's map is as coarse as its layer; the deepest layer with at
+/// least this many cells across the patch is used (the last stage of a
+/// ResNet on a 64 px patch has 2).
+pub const MIN_CELLS: i64 = 8;
+
+/// The rest of the network from the chosen layer to the logits.
+type Rest<'a> = Box<dyn Fn(&Tensor) -> Tensor + 'a>;
+
+/// The class-activation map of `x` (1 x C x P x P, normalised) for class
+/// `class`, ReLU'd and upsampled to P x P (bilinear); `None` for networks
+/// without a pooled head (heatmap networks: see
+/// [`crate::peak_gradient`]).
+pub fn grad_cam(model: &Model, x: &Tensor, class: usize) -> Option<Tensor> {
+    let p = x.size()[3];
+    let (features, logits): (Tensor, Rest) = match &model.net {
+        Net::Resnet(r) => {
+            let ResNetHead::Pool(fc) = &r.head else { return None };
+            let depth = r.trunk.depth();
+            // Stage i's stride is the whole trunk's over 2^(depth - 1 - i).
+            let layer = (0..depth).rev().find(|&i| p / (r.stride >> (depth - 1 - i)) >= MIN_CELLS).unwrap_or(0);
+            let f = r.trunk.through(x, layer, false);
+            (
+                f,
+                Box::new(move |f: &Tensor| {
+                    r.trunk.after(f, layer, false).adaptive_avg_pool2d([1, 1]).flat_view().apply(fc)
+                }),
+            )
+        }
+        Net::Googlenet(g) => {
+            let layer = (0..g.depth()).rev().find(|&i| p / GoogLeNet::block_stride(i) >= MIN_CELLS).unwrap_or(0);
+            let f = g.through(x, layer, false);
+            (f, Box::new(move |f: &Tensor| g.logits_after(f, layer, false)))
+        }
+    };
+    // The layer's output as a leaf, so the gradient stops there.
+    let features = features.detach().to_kind(Kind::Float).set_requires_grad(true);
+    let y = logits(&features).get(0).get(class as i64);
+    let grad = Tensor::run_backward(&[&y], &[&features], false, false).pop()?;
+    let weights = grad.mean_dim([2i64, 3].as_slice(), true, Kind::Float);
+    let cam = (weights * features.detach()).sum_dim_intlist([1i64].as_slice(), true, Kind::Float).relu();
+    Some(cam.upsample_bilinear2d([p, p], false, None, None).view([p, p]))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model_file::{Arch, Model, ModelMeta};
+    use crate::Classifier;
+    use tch::Device;
+
+    /// Both kinds of patch classifier give a map of the patch's size,
+    /// in [0, 1] and scaled to 1 at its strongest (or all zero), and
+    /// explain whole patches only.
+    #[test]
+    fn resnet_and_googlenet_maps_cover_the_patch() {
+        let _rng = crate::rng_lock();
+        for (arch, patch) in [("resnet-small", 16usize), ("googlenet-small", 64)] {
+            tch::manual_seed(5);
+            let mut meta = ModelMeta::new(
+                Arch::named(arch).unwrap(),
+                vec![1, 2, 3],
+                patch,
+                0.5,
+                vec!["bg".into(), "shrub".into()],
+            );
+            meta.mean = vec![100.0; 3];
+            meta.std = vec![40.0; 3];
+            let c = Classifier::from_model(Model::new(meta, Device::Cpu).unwrap());
+            let tile: Vec<f32> = (0..3 * patch * patch).map(|i| ((i * 37) % 251) as f32).collect();
+            let map = c.explain(&tile, patch, patch, (patch / 2, patch / 2)).unwrap();
+            assert_eq!(map.len(), patch * patch, "{arch}");
+            assert!(map.iter().all(|v| (0.0..=1.0).contains(v)), "{arch}");
+            let top = map.iter().copied().fold(0.0f32, f32::max);
+            assert!(top == 0.0 || (top - 1.0).abs() < 1e-6, "{arch}: {top}");
+            assert!(c.explain(&tile[..3 * 8 * 8], 8, 8, (4, 4)).is_err(), "{arch}: only whole patches");
+        }
+    }
+}
