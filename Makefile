@@ -53,10 +53,25 @@ build: setup
 	$(CARGO) build --release --workspace --examples --bins
 
 # Detect with the shipped model on the sample tiles, then score against their labels.
+VAL := ../shared/data/urban-trees
+
 demo: build
 	$(BIN) info sample_tiles/
 	$(BIN) detect sample_tiles/ --out out/demo --quicklook --force
 	$(BIN) evaluate --detections out/demo --labels sample_tiles/neon/OSBS_029.csv sample_tiles/synthetic/shrubs_512.geojson --match distance:6 --out out/demo/eval.json
+	$(BIN) explain --detections out/demo --out out/demo/why --top 3
+	@if [ -d $(VAL) ]; then \
+	  $(BIN) detect $(VAL)/images --list $(VAL)/val_socal.txt --out out/demo/val_socal --force && \
+	  $(BIN) evaluate --detections out/demo/val_socal --labels $(VAL)/json --match distance:6 | tail -2; \
+	else echo "(../shared/data is absent: the NAIP validation run is skipped)"; fi
+	@echo
+	@echo "What this shows, in out/demo/ (open the .png files, or the .geojson and .explain.tif in QGIS):"
+	@echo "- the shipped model finds every shrub of the synthetic scene and nothing else, each outlined at its size;"
+	@echo "  on NAIP urban trees at 0.6 m, what it was made for, it scores F1 0.76 on held-out tiles."
+	@echo "- it does NOT apply to the NEON tile: 0.1 m closed forest, 6x finer than its 0.6 m (the warning above);"
+	@echo "  it finds 5 of 61 crowns there. Fine-tune on a few labelled tiles: rsdetect train --init default (README)."
+	@echo "- why it decided: out/demo/why/ holds, for the 3 best detections of each raster, the map of the pixels"
+	@echo "  its score rests on (a GeoTIFF on the raster's grid and a PNG over the image)."
 
 # The shipped model's validation figures, one per year: detect + evaluate on
 # val_socal (2020) and val_socal_2018, no tuning flags.

@@ -12,12 +12,10 @@ use detection::{PatchSpec, PixelWindow};
 const SAMPLES_PER_AXIS: usize = 3;
 const SAMPLE_SIDE: usize = 256;
 
-/// What fixes a misfit: the command that adapts the model to this imagery.
-const FINE_TUNE: &str = "fine-tune on a few labelled tiles of this imagery with rsdetect train --init MODEL";
-
-/// Judges `raster` against the model `spec` describes; `input_gsd_m` is
-/// the ground sample distance the user stated for rasters without one.
-pub fn check(raster: &Raster, spec: &PatchSpec, input_gsd_m: Option<f64>) -> Result<Applicability> {
+/// Judges `raster` against the model `spec` describes, named `model` in
+/// the fix the warnings give; `input_gsd_m` is the ground sample distance
+/// the user stated for rasters without one.
+pub fn check(raster: &Raster, spec: &PatchSpec, model: &str, input_gsd_m: Option<f64>) -> Result<Applicability> {
     let gsd_m = raster.info().gsd_m.map(|g| g.mean()).or(input_gsd_m);
     let (stats, sampled_pixels) = match spec.training_stats {
         Some(_) => {
@@ -28,7 +26,9 @@ pub fn check(raster: &Raster, spec: &PatchSpec, input_gsd_m: Option<f64>) -> Res
     };
     let facts = RasterFacts { gsd_m, bands: &spec.bands, stats: stats.as_ref(), sampled_pixels };
     let model_gsd_m = spec.gsd_m.unwrap_or(gsd_m.unwrap_or(1.0));
-    Ok(assess(&facts, model_gsd_m, spec.training_stats.as_ref(), FINE_TUNE))
+    // What fixes a misfit: the command that adapts the model to this imagery.
+    let fine_tune = format!("fine-tune on a few labelled tiles of this imagery with rsdetect train --init {model}");
+    Ok(assess(&facts, model_gsd_m, spec.training_stats.as_ref(), &fine_tune))
 }
 
 /// Mean and standard deviation of `bands` over the pixels with data of a

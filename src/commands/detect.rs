@@ -34,6 +34,8 @@ pub fn run(args: &DetectArgs) -> Result<Status> {
         config.tta = Some(true);
     }
     let model_path = super::model_path(args.model.as_deref())?;
+    // As the user named it, for the fixes messages give.
+    let model_name = args.model.as_deref().map_or("default".into(), |m| m.display().to_string());
     let mut classifier = TchClassifier::load(&model_path, args.device)?;
     if let Some(on) = config.tta {
         classifier.set_tta(on);
@@ -124,7 +126,7 @@ pub fn run(args: &DetectArgs) -> Result<Status> {
         }
         // A raster that cannot be opened fails in detect_raster, with the reason.
         if let Ok(raster) = pipeline::Raster::open(path) {
-            match pipeline::applicability::check(&raster, classifier.spec(), opts.input_gsd_m) {
+            match pipeline::applicability::check(&raster, classifier.spec(), &model_name, opts.input_gsd_m) {
                 Ok(fit) => {
                     for w in &fit.warnings {
                         bars.suspend(|| tracing::warn!("{}: {w}", path.display()));

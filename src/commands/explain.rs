@@ -63,15 +63,24 @@ pub fn run(args: &ExplainArgs) -> Result<Status> {
     };
     let mut explained = Vec::new();
     let mut failed = 0;
+    let bar = indicatif::ProgressBar::new(inputs.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{prefix:>8} [{bar:30}] {pos}/{len} rasters {elapsed}")
+            .expect("template")
+            .progress_chars("=> "),
+    );
+    bar.set_prefix("explain");
     for (path, file) in &inputs {
         match explain_raster(args, &classifier, &recorded, path, file) {
             Ok(mut e) => explained.append(&mut e),
             Err(e) => {
-                eprintln!("error: {}: {e:#}", path.display());
+                bar.suspend(|| eprintln!("error: {}: {e:#}", path.display()));
                 failed += 1;
             }
         }
+        bar.inc(1);
     }
+    bar.finish_and_clear();
     let record = ExplainFile { version: EXPLAIN_VERSION, model: model_path, method, explained };
     let json = args.out.join("explain.json");
     pipeline::export::write_atomic(&json, record.to_json().as_bytes())?;
