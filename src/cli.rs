@@ -321,7 +321,7 @@ pub struct DetectArgs {
     /// Keep detections scoring at least this (default: the model's operating point).
     #[arg(long)]
     pub score_threshold: Option<f32>,
-    /// Heatmap networks: score each tile in its 8 flips and rotations (8x the work), average them, and give each detection its uncertainty (`score_sd`: their standard deviation).
+    /// Score each tile (heatmap networks) or patch (patch classifiers, candidates and sliding modes) in its 8 flips and rotations (8x the work), average them, and give each detection its uncertainty (`score_sd`: their standard deviation).
     #[arg(long)]
     pub tta: bool,
     /// Also write GeoPackage or Shapefile, through OGR.

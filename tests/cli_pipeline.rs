@@ -676,3 +676,19 @@ fn peak_gradients_of_the_shipped_model_cover_a_resampled_tile() {
     let top = values.band(0).iter().copied().fold(0.0f32, f32::max);
     assert!((top - 1.0).abs() < 1e-6, "maps are scaled to 1 at their strongest: {top}");
 }
+
+/// A patch classifier classifying candidates under `--tta` scores each
+/// patch in its 8 flips and rotations: every detection carries `score_sd`.
+#[test]
+fn a_patch_classifier_gives_its_detections_an_uncertainty_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = detect(&[SCENE], dir.path(), &["--mode", "candidates", "--tta"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let geojson = json(&dir.path().join("shrubs_512.geojson"));
+    let features = geojson["features"].as_array().unwrap();
+    assert!(features.len() >= 30, "{}", features.len());
+    for f in features {
+        let sd = f["properties"]["score_sd"].as_f64().unwrap();
+        assert!((0.0..0.5).contains(&sd), "{sd}");
+    }
+}

@@ -82,6 +82,11 @@ pub trait PatchClassifier {
     fn spec(&self) -> &PatchSpec;
     /// The score of the positive class for each patch, in [0, 1].
     fn scores(&mut self, batch: &PatchBatch) -> Result<Vec<f32>, ClassifyError>;
+    /// Each patch's score and, where the classifier measures one, its
+    /// uncertainty (see [`crate::objects::Detection::uncertainty`]).
+    fn scores_with_spread(&mut self, batch: &PatchBatch) -> Result<Vec<(f32, Option<f32>)>, ClassifyError> {
+        Ok(self.scores(batch)?.into_iter().map(|s| (s, None)).collect())
+    }
     /// A short description for run.json (architecture, file, device).
     fn describe(&self) -> String;
 

@@ -74,9 +74,10 @@ impl Classifier {
         }
     }
 
-    /// Averages a heatmap network's scores over the 8 flips and rotations
-    /// of each tile (8 times the work), and gives each peak the scores'
-    /// standard deviation over them as its uncertainty; the model's own
+    /// Averages scores over the 8 flips and rotations of each tile (a
+    /// heatmap network) or patch (a patch classifier, in candidates and
+    /// sliding modes): 8 times the work. Each detection gets the scores'
+    /// standard deviation over them as its uncertainty. The model's own
     /// setting otherwise.
     pub fn set_tta(&mut self, on: bool) {
         self.tta = on;
@@ -102,9 +103,11 @@ impl Classifier {
         self.mixed_precision || self.folded.as_ref().is_some_and(|f| f.kind() == Kind::BFloat16)
     }
 
-    /// Whether scores are averaged over flips and rotations.
+    /// Whether scores are averaged over flips and rotations (a patch
+    /// classifier's in candidates and sliding modes; dense scoring runs one
+    /// pass).
     pub fn tta(&self) -> bool {
-        self.tta && self.is_heatmap()
+        self.tta
     }
 
     /// The model.
@@ -118,8 +121,14 @@ impl Classifier {
     }
 
     /// Probability of the positive class for `n` patches of raw values,
-    /// channels first.
+    /// channels first (averaged over flips and rotations when they are on).
     pub fn scores(&self, data: &[f32], n: usize) -> Result<Vec<f32>, ClassifyError> {
+        Ok(self.scores_and_spread(data, n)?.0)
+    }
+
+    /// [`Classifier::scores`], and with flips and rotations on, each
+    /// patch's standard deviation of the score over the 8 of them.
+    pub fn scores_and_spread(&self, data: &[f32], n: usize) -> Result<(Vec<f32>, Option<Vec<f32>>), ClassifyError> {
         let m = &self.model.meta;
         let (c, p) = (m.bands.len() as i64, m.patch as i64);
         if data.len() != n * (c * p * p) as usize {
@@ -128,12 +137,28 @@ impl Classifier {
                 data.len()
             )));
         }
-        let probs = tch::no_grad(|| {
+        let probs = |x: &Tensor| {
+            let logits = tch::autocast(self.mixed_precision, || self.model.net.forward(x, false));
+            logits.to_kind(Kind::Float).softmax(-1, Kind::Float).select(1, m.positive as i64)
+        };
+        let (mean, sd) = tch::no_grad(|| {
             let x = self.input(Tensor::from_slice(data).view([n as i64, c, p, p]));
-            let logits = tch::autocast(self.mixed_precision, || self.model.net.forward(&x, false));
-            logits.to_kind(Kind::Float).softmax(-1, Kind::Float).select(1, m.positive as i64).to_device(Device::Cpu)
+            if !self.tta || self.is_heatmap() {
+                return (probs(&x).to_device(Device::Cpu), None);
+            }
+            let mut passes = Vec::with_capacity(8);
+            for k in 0..4 {
+                for mirror in [false, true] {
+                    let t = x.rot90(k, [2, 3]);
+                    passes.push(probs(&if mirror { t.flip([3]) } else { t }));
+                }
+            }
+            let all = Tensor::stack(&passes, 0);
+            let mean = all.mean_dim([0i64].as_slice(), false, Kind::Float);
+            (mean.to_device(Device::Cpu), Some(all.std_dim([0i64].as_slice(), false, false).to_device(Device::Cpu)))
         });
-        Vec::<f32>::try_from(probs).map_err(runtime)
+        let sd = sd.map(Vec::<f32>::try_from).transpose().map_err(runtime)?;
+        Ok((Vec::<f32>::try_from(mean).map_err(runtime)?, sd))
     }
 
     /// Where the evidence for the object class lies in `tile` (raw values,

@@ -150,6 +150,14 @@ impl PatchClassifier for TchClassifier {
         self.inner.scores(&batch.data, batch.len)
     }
 
+    fn scores_with_spread(&mut self, batch: &PatchBatch) -> Result<Vec<(f32, Option<f32>)>, ClassifyError> {
+        let (scores, spread) = self.inner.scores_and_spread(&batch.data, batch.len)?;
+        Ok(match spread {
+            Some(sd) => scores.into_iter().zip(sd).map(|(s, u)| (s, Some(u))).collect(),
+            None => scores.into_iter().map(|s| (s, None)).collect(),
+        })
+    }
+
     fn dense_scores(
         &mut self,
         tile: &[f32],

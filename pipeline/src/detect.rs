@@ -620,17 +620,17 @@ impl Queue {
                 data: std::mem::replace(&mut self.batch.data, rest_values),
             };
             let t = Instant::now();
-            let scores = classifier.scores(&full)?;
+            let scores = classifier.scores_with_spread(&full)?;
             stats.seconds.inference += t.elapsed().as_secs_f64();
             stats.classified += n;
-            for (c, score) in self.pending.iter().zip(scores) {
+            for (c, (score, spread)) in self.pending.iter().zip(scores) {
                 if score >= threshold {
                     found.push(Detection {
                         centre: c.centre,
                         footprint: PixelBox::from(c.footprint),
                         score,
                         outline: c.outline,
-                        uncertainty: None,
+                        uncertainty: spread,
                     });
                 }
             }
