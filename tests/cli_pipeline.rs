@@ -692,3 +692,18 @@ fn a_patch_classifier_gives_its_detections_an_uncertainty_too() {
         assert!((0.0..0.5).contains(&sd), "{sd}");
     }
 }
+
+/// Output files named inside folders that do not exist yet are written
+/// there, as users type them.
+#[test]
+fn outputs_go_into_folders_that_do_not_exist_yet() {
+    let dir = tempfile::tempdir().unwrap();
+    let windows = dir.path().join("a/b/next.gpkg");
+    let o = rsdetect(&["suggest", SCENE, "-k", "2", "--out", s(&windows), "--device", "cpu"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(windows.exists());
+    let candidates = dir.path().join("c/d/candidates.geojson");
+    let o = rsdetect(&["candidates", SCENE, "--out", s(&candidates)]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(candidates.exists());
+}

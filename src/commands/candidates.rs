@@ -26,6 +26,7 @@ impl PatchClassifier for Everything {
 
 /// Writes every raster's candidates to one GeoJSON file.
 pub fn run(args: &CandidatesArgs) -> Result<Status> {
+    super::create_parent(&args.out, "candidates file")?;
     let mut config = match &args.config {
         Some(p) => Config::load(p)?,
         None => Config::default(),

@@ -19,6 +19,7 @@ pub fn run(args: &SuggestArgs) -> Result<Status> {
     if args.count == 0 || args.window == 0 {
         bail!("--count and --window must be at least 1");
     }
+    super::create_parent(&args.out, "windows file")?;
     let model_path = super::model_path(args.model.as_deref())?;
     let mut classifier = TchClassifier::load(&model_path, args.device)?;
     let threshold = classifier.meta().score_threshold as f64;
