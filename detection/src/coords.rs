@@ -110,6 +110,12 @@ impl PixelBox {
     pub fn centre(&self) -> PixelPoint {
         PixelPoint { x: (self.x0 + self.x1) / 2.0, y: (self.y0 + self.y1) / 2.0 }
     }
+
+    /// The four corners, clockwise from the top-left (y down).
+    pub fn corners(&self) -> [PixelPoint; 4] {
+        [(self.x0, self.y0), (self.x1, self.y0), (self.x1, self.y1), (self.x0, self.y1)]
+            .map(|(x, y)| PixelPoint { x, y })
+    }
 }
 
 impl From<PixelWindow> for PixelBox {

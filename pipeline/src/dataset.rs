@@ -79,8 +79,7 @@ fn training_view(path: &Path, labelled: Labelled, s: &Sampling) -> Result<Traini
             path.display()
         )));
     }
-    let to_view =
-        |p: PixelPoint| if resample { view.georef().map_to_pixel(raster.georef().pixel_to_map(p)) } else { p };
+    let to_view = |p: PixelPoint| if resample { raster.georef().pixel_in(p, view.georef()) } else { p };
     let centres: Vec<PixelPoint> = labels.iter().map(|l| to_view(l.centre)).collect();
     // The view's pixels per raster pixel, for the labels' outlines.
     let scale = if resample {

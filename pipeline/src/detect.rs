@@ -644,7 +644,7 @@ impl Queue {
 /// Detections found in a resampled view, moved to the source's pixel grid
 /// through map coordinates.
 fn to_source_pixels(view: &Raster, source: &Raster, dets: Vec<Detection>) -> Vec<Detection> {
-    let to_src = |p: PixelPoint| source.georef().map_to_pixel(view.georef().pixel_to_map(p));
+    let to_src = |p: PixelPoint| view.georef().pixel_in(p, source.georef());
     dets.into_iter()
         .map(|d| {
             let a = to_src(PixelPoint { x: d.footprint.x0, y: d.footprint.y0 });

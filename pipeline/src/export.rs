@@ -6,7 +6,7 @@
 use crate::detect::RasterDetections;
 use crate::error::{Error, Result};
 use crate::georef::Georef;
-use detection::coords::{PixelBox, PixelPoint};
+use detection::coords::PixelPoint;
 use gdal::spatial_ref::SpatialRef;
 use gdal::vector::{Geometry, LayerAccess, LayerOptions, OGRFieldType, OGRwkbGeometryType};
 use gdal::DriverManager;
@@ -101,15 +101,13 @@ pub fn features(r: &RasterDetections, class: &str, crs: OutputCrs) -> Result<Fea
         (OutputCrs::Native, true, Some(c)) => (FeatureCrs::Native { wkt: c.wkt.clone(), epsg: c.epsg }, 3),
         _ => (FeatureCrs::Pixel, 3),
     };
-    let corners =
-        |b: &PixelBox| [(b.x0, b.y0), (b.x1, b.y0), (b.x1, b.y1), (b.x0, b.y1)].map(|(x, y)| PixelPoint { x, y });
     // From the CRS, or for rasters without one the --input-gsd detect used.
     let gsd = r.info.gsd_m;
     let mut out = Vec::with_capacity(r.detections.len());
     for d in &r.detections {
         let pts: Vec<PixelPoint> = match &d.outline {
             Some(o) => o.vertices().to_vec(),
-            None => corners(&d.footprint).to_vec(),
+            None => d.footprint.corners().to_vec(),
         };
         let ring: Vec<[f64; 2]> = match set_crs {
             FeatureCrs::Wgs84 => georef.pixel_to_wgs84(&pts)?.into_iter().map(|p| [p.lon, p.lat]).collect(),

@@ -126,6 +126,12 @@ impl Georef {
         PixelPoint { x: q.x, y: q.y }
     }
 
+    /// The position in `other`'s pixels of a position in this grid's (the
+    /// same place on the map): from a raster to its resampled view, or back.
+    pub fn pixel_in(&self, p: PixelPoint, other: &Georef) -> PixelPoint {
+        other.map_to_pixel(self.pixel_to_map(p))
+    }
+
     /// WGS84 lon/lat of map points (lon first, as RFC 7946 wants).
     pub fn map_to_wgs84(&self, points: &[MapPoint]) -> Result<Vec<LonLat>> {
         let Some(ct) = &self.to_wgs84 else {

@@ -95,13 +95,7 @@ pub fn run(args: &DetectArgs) -> Result<Status> {
     }
     let names = output_names(&paths);
     let bars = MultiProgress::new();
-    let overall = bars.add(ProgressBar::new(paths.len() as u64));
-    overall.set_style(
-        ProgressStyle::with_template("{prefix:>8} [{bar:30}] {pos}/{len} rasters {elapsed}")
-            .expect("template")
-            .progress_chars("=> "),
-    );
-    overall.set_prefix("detect");
+    let overall = bars.add(super::rasters_bar("detect", paths.len()));
     for (path, name) in paths.iter().zip(&names) {
         if pipeline::interrupt::requested() {
             break;

@@ -6,7 +6,7 @@ use crate::commands::Status;
 use anyhow::{bail, Context, Result};
 use detection::error_ranking::error_ranking;
 use detection::evaluate::{
-    add_curves, average_precision, best_f1, match_counts, matched, sweep, sweep_thresholds, Counts, ScoredBox,
+    add_curves, average_precision, best_f1, matched, sweep, sweep_thresholds, Counts, ScoredBox,
 };
 use detection::formats::report::{BestPoint, EvalReport, InputCounts, SweepPoint, REPORT_VERSION};
 use detection::objects::PixelLabel;
@@ -67,11 +67,24 @@ pub fn run(args: &EvaluateArgs) -> Result<Status> {
         );
     }
     let threshold = args.score_threshold.unwrap_or(0.0);
-    let counts_at = |s: &Scene, t: f64| {
-        let kept: Vec<ScoredBox> = s.dets.iter().filter(|d| d.score >= t).copied().collect();
-        match_counts(&kept, &s.truth, args.rule, s.pixel_m)
-    };
-    let per_input: Vec<(PathBuf, Counts)> = scenes.iter().map(|s| (s.path.clone(), counts_at(s, threshold))).collect();
+    // Each scene's detections kept at the threshold, with whether each
+    // matched a label: the counts, the calibration and the error ranking.
+    let judged: Vec<Vec<(usize, bool)>> = scenes
+        .iter()
+        .map(|s| {
+            let kept: Vec<usize> = (0..s.dets.len()).filter(|&i| s.dets[i].score >= threshold).collect();
+            let boxes: Vec<ScoredBox> = kept.iter().map(|&i| s.dets[i]).collect();
+            kept.into_iter().zip(matched(&boxes, &s.truth, args.rule, s.pixel_m)).collect()
+        })
+        .collect();
+    let per_input: Vec<(PathBuf, Counts)> = scenes
+        .iter()
+        .zip(&judged)
+        .map(|(s, j)| {
+            let tp = j.iter().filter(|(_, ok)| *ok).count();
+            (s.path.clone(), Counts::new(tp, j.len() - tp, s.truth.len() - tp))
+        })
+        .collect();
     let overall = per_input.iter().fold(Counts::default(), |a, (_, c)| a.add(c));
     let class = inputs
         .first()
@@ -110,14 +123,12 @@ pub fn run(args: &EvaluateArgs) -> Result<Status> {
         overall.recall,
         overall.f1
     );
-    // Every detection kept, with whether it matched: how far its score
-    // reads as a probability, and whether its uncertainty flags errors.
+    // How far the scores read as probabilities, and whether the
+    // uncertainty flags errors.
     let (mut scores, mut correct) = (Vec::new(), Vec::new());
     let (mut spread, mut spread_scores, mut spread_correct) = (Vec::new(), Vec::new(), Vec::new());
-    for s in &scenes {
-        let kept: Vec<usize> = (0..s.dets.len()).filter(|&i| s.dets[i].score >= threshold).collect();
-        let boxes: Vec<ScoredBox> = kept.iter().map(|&i| s.dets[i]).collect();
-        for (&i, ok) in kept.iter().zip(matched(&boxes, &s.truth, args.rule, s.pixel_m)) {
+    for (s, j) in scenes.iter().zip(&judged) {
+        for &(i, ok) in j {
             scores.push(s.dets[i].score);
             correct.push(ok);
             if let Some(u) = s.uncertainty[i] {

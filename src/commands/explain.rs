@@ -63,13 +63,7 @@ pub fn run(args: &ExplainArgs) -> Result<Status> {
     };
     let mut explained = Vec::new();
     let mut failed = 0;
-    let bar = indicatif::ProgressBar::new(inputs.len() as u64);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{prefix:>8} [{bar:30}] {pos}/{len} rasters {elapsed}")
-            .expect("template")
-            .progress_chars("=> "),
-    );
-    bar.set_prefix("explain");
+    let bar = super::rasters_bar("explain", inputs.len());
     for (path, file) in &inputs {
         match explain_raster(args, &classifier, &recorded, path, file) {
             Ok(mut e) => explained.append(&mut e),
@@ -139,8 +133,7 @@ fn explain_raster(
     let png_dir = args.out.join(&name);
     std::fs::create_dir_all(&png_dir).with_context(|| format!("{}: cannot create the folder", png_dir.display()))?;
     let mut map = MapRaster::create(&map_path, &source)?;
-    let to_view =
-        |p: PixelPoint| if resampled { view.georef().map_to_pixel(source.georef().pixel_to_map(p)) } else { p };
+    let to_view = |p: PixelPoint| if resampled { source.georef().pixel_in(p, view.georef()) } else { p };
     let (vw, vh) = view.size();
     let side = if spec.heatmap { CONTEXT_PX } else { spec.patch };
     let mut out = Vec::new();
@@ -168,10 +161,7 @@ fn explain_raster(
         map.max_into(src_window, &src_values)?;
         let outline: Vec<PixelPoint> = match d.det.outline {
             Some(o) => o.to_vec(),
-            None => {
-                let b = d.det.bbox;
-                [(b.x0, b.y0), (b.x1, b.y0), (b.x1, b.y1), (b.x0, b.y1)].map(|(x, y)| PixelPoint { x, y }).to_vec()
-            }
+            None => d.det.bbox.corners().to_vec(),
         };
         let inside = d.det.outline.map(|_| mass_inside(src_window, &src_values, &outline));
         let png = png_dir.join(format!("{}.png", d.index));
@@ -194,14 +184,7 @@ fn explain_raster(
 /// A map computed on the model's view moved onto the source raster's grid
 /// (nearest view pixel for each source pixel of the window's footprint).
 fn on_source_grid(source: &Raster, view: &Raster, window: PixelWindow, values: &[f32]) -> (PixelWindow, Vec<f32>) {
-    let to_src = |p: PixelPoint| source.georef().map_to_pixel(view.georef().pixel_to_map(p));
-    let corners = [
-        (window.x, window.y),
-        (window.x_end(), window.y),
-        (window.x, window.y_end()),
-        (window.x_end(), window.y_end()),
-    ]
-    .map(|(x, y)| to_src(PixelPoint { x: x as f64, y: y as f64 }));
+    let corners = view.georef().window_corners(&window).map(|m| source.georef().map_to_pixel(m));
     let (w, h) = source.size();
     let x0 = corners.iter().map(|p| p.x).fold(f64::INFINITY, f64::min).floor().clamp(0.0, w as f64 - 1.0) as usize;
     let y0 = corners.iter().map(|p| p.y).fold(f64::INFINITY, f64::min).floor().clamp(0.0, h as f64 - 1.0) as usize;
@@ -210,7 +193,7 @@ fn on_source_grid(source: &Raster, view: &Raster, window: PixelWindow, values: &
     let y1 =
         corners.iter().map(|p| p.y).fold(f64::NEG_INFINITY, f64::max).ceil().clamp(y0 as f64 + 1.0, h as f64) as usize;
     let src = PixelWindow::new(x0, y0, x1 - x0, y1 - y0);
-    let to_view = |p: PixelPoint| view.georef().map_to_pixel(source.georef().pixel_to_map(p));
+    let to_view = |p: PixelPoint| source.georef().pixel_in(p, view.georef());
     let mut out = Vec::with_capacity(src.area());
     for y in y0..y1 {
         for x in x0..x1 {

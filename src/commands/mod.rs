@@ -67,6 +67,18 @@ pub(crate) fn create_parent(path: &std::path::Path, what: &str) -> anyhow::Resul
     Ok(())
 }
 
+/// A progress bar over `len` rasters, labelled `prefix`.
+pub(crate) fn rasters_bar(prefix: &'static str, len: usize) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(len as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{prefix:>8} [{bar:30}] {pos}/{len} rasters {elapsed}")
+            .expect("template")
+            .progress_chars("=> "),
+    );
+    bar.set_prefix(prefix);
+    bar
+}
+
 /// Runs one subcommand.
 pub fn run(command: Command) -> anyhow::Result<Status> {
     match command {
