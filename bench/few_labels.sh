@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A user's few labels: ten labelled 4-band NAIP tiles of imagery the shipped
 # models were not trained on (the first ten of val_socal_2018.txt), trained
-# with the plain command (images, labels, output: no flags), scored on the
+# with the plain command (images, labels, output, and --all-labelled: every
+# tree of these tiles is labelled), scored on the
 # other 33 tiles of that set against the shipped default model alone.
 # (A tile without trees has no label file.) Prints both evaluations; writes
 # under out/few-labels/.
@@ -25,6 +26,6 @@ score() { # MODEL NAME
 }
 echo "shipped default model alone, on the other $(wc -l < "$OUT/rest.txt") tiles:"
 score default shipped
-"$BIN" train --images "$OUT/train" --labels "$OUT/train" --out "$OUT/model.safetensors"
+"$BIN" train --images "$OUT/train" --labels "$OUT/train" --all-labelled --out "$OUT/model.safetensors"
 echo "after rsdetect train on the ten tiles:"
 score "$OUT/model.safetensors" trained

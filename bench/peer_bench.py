@@ -47,7 +47,7 @@ def rsdetect_found(out):
     for i in run["inputs"]:
         with open(os.path.join(out, i["output"])) as f:
             feats = json.load(f)["features"]
-        found[os.path.basename(i["path"])] = sorted((tuple(p["properties"]["centre"]), p["properties"]["score"])
+        found[os.path.basename(i["path"])] = sorted((tuple(p["properties"]["pixel_centre"]), p["properties"]["score"])
                                                     for p in feats)
         classified += i["stats"]["classified"]
     return found, classified

@@ -5,7 +5,9 @@
 use crate::error::{backend, Error, Result};
 use crate::training::chip_curves;
 use detection::classify::PatchClassifier;
-use detection::evaluate::{add_curves, best_f1, sweep, sweep_thresholds, Counts, MatchRule, ScoredBox};
+use detection::evaluate::{
+    add_curves, best_f1, best_f1_centred, sweep, sweep_thresholds, Counts, MatchRule, ScoredBox,
+};
 use detection::formats::detect_config::Config;
 use detection::formats::train_config::CalibrateSection;
 use detection::formats::training::{Calibration, SetCounts, SuppressionTrial};
@@ -32,7 +34,7 @@ pub fn calibrate_model(
     labels: &[LabelFile],
     section: &CalibrateSection,
     device: models::DeviceChoice,
-    input_gsd: Option<f64>,
+    declared: pipeline::raster::Declared,
 ) -> Result<()> {
     let rule: MatchRule = section.rule.parse().map_err(ConfigError::Invalid)?;
     let rasters: Vec<PathBuf> = sets.iter().flat_map(|(_, r)| r.iter().cloned()).collect();
@@ -42,9 +44,9 @@ pub fn calibrate_model(
     // Labels and pixel size per raster do not depend on the suppression tried.
     let mut truths: Vec<(Vec<PixelLabel>, f64)> = Vec::with_capacity(rasters.len());
     for path in &rasters {
-        let raster = pipeline::Raster::open(path)?;
+        let raster = pipeline::Raster::open_declared(path, &declared)?;
         let truth = labels_in_raster(labels, &raster)?;
-        truths.push((truth, raster.info().gsd_m.map(|g| g.mean()).or(input_gsd).unwrap_or(1.0)));
+        truths.push((truth, raster.info().gsd_m.map_or(1.0, |g| g.mean())));
     }
     let thresholds = sweep_thresholds();
     // Progress lines only where someone watches; logs get the results.
@@ -58,7 +60,7 @@ pub fn calibrate_model(
         // stride derives from it), keeping everything above a low floor.
         let config = Config { suppression_m: Some(s), score_threshold: Some(0.05), ..Config::default() };
         let mut opts = config.resolve(classifier.spec())?;
-        opts.input_gsd_m = input_gsd;
+        opts.declare(declared);
         let mut scenes: Vec<Scene> = Vec::new();
         for (i, (path, (truth, pixel_m))) in rasters.iter().zip(&truths).enumerate() {
             let r = detect_raster(path, &mut classifier, &opts, &mut |_, _| {})?;
@@ -88,6 +90,9 @@ pub fn calibrate_model(
     }
     let (k, suppression, counts, curves) =
         best.ok_or_else(|| Error::Nothing("no validation data to calibrate on".into()))?;
+    if found_nothing(model_path, &counts) {
+        return Ok(());
+    }
     let threshold = thresholds[k];
     let set_counts: Vec<Counts> = curves[1..].iter().map(|c| c[k]).collect();
     let mut names = vec!["all validation rasters".to_string()];
@@ -150,7 +155,8 @@ pub fn calibrate_on_chips(model_path: &Path, val: &Chips, section: &CalibrateSec
     let mut table = Vec::new();
     for &s in &section.suppression_m {
         let curve = chip_curves(&model, val, rule, pixel_m, s / pixel_m);
-        let (k, c) = best_f1(&curve).expect("thresholds");
+        // Held-out blocks hold few objects: the middle of the best run.
+        let (k, c) = best_f1_centred(&curve).expect("thresholds");
         if best.as_ref().is_none_or(|b| c.f1 > b.2.f1) {
             best = Some((k, s, c, curve));
         }
@@ -158,6 +164,9 @@ pub fn calibrate_on_chips(model_path: &Path, val: &Chips, section: &CalibrateSec
     }
     let (k, suppression, counts, curve) =
         best.ok_or_else(|| Error::Nothing("no validation data to calibrate on".into()))?;
+    if found_nothing(model_path, &counts) {
+        return Ok(());
+    }
     let threshold = thresholds[k];
     let png = model_path.with_extension("operating-point.png");
     plot_f1(&png, &thresholds, &[curve], &[format!("{} held-out blocks", val.len())], threshold)?;
@@ -185,6 +194,21 @@ pub fn calibrate_on_chips(model_path: &Path, val: &Chips, section: &CalibrateSec
         val.len()
     );
     Ok(())
+}
+
+/// Whether validation matched no object at any threshold (or held none):
+/// an operating point chosen there would be chosen on nothing, so the
+/// model keeps the one it has, and the user is told.
+fn found_nothing(model_path: &Path, best: &Counts) -> bool {
+    let nothing = best.tp == 0;
+    if nothing {
+        eprintln!(
+            "{}: no validation object is found at any threshold, so the operating point is not chosen there and stays \
+             as it was (train longer, label more objects, or check the validation labels)",
+            model_path.display()
+        );
+    }
+    nothing
 }
 
 /// One suppression distance's best point, as the table records it and the

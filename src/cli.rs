@@ -107,9 +107,13 @@ pub struct TrainArgs {
     pub out: PathBuf,
     /// Labelled areas: polygons (GeoJSON, Shapefile, GeoPackage) inside which
     /// every object is labelled; background is learned only there. Without
-    /// them, every object in each training raster is taken as labelled.
+    /// them, only around each raster's labels (their padded hull).
     #[arg(long, num_args = 1.., value_name = "FILE")]
     pub areas: Vec<PathBuf>,
+    /// Every object of every training raster is labelled: learn background
+    /// everywhere else (tiles labelled whole, as the NAIP urban trees are).
+    #[arg(long, conflicts_with = "areas")]
+    pub all_labelled: bool,
     /// Network: resnet18, resnet34, resnet50, resnet-small, resnet-small-heatmap, googlenet, googlenet-small.
     #[arg(long)]
     pub arch: Option<String>,
@@ -140,9 +144,8 @@ pub struct TrainArgs {
     /// Continue from a checkpoint written by an earlier run (OUT.ckpt.safetensors).
     #[arg(long, value_name = "CKPT")]
     pub resume: Option<PathBuf>,
-    /// Ground sample distance (metres) of rasters that do not state one.
-    #[arg(long, value_name = "METRES")]
-    pub input_gsd: Option<f64>,
+    #[command(flatten)]
+    pub declared: DeclaredArgs,
     /// Train at this ground sample distance, metres: imagery is resampled to
     /// it (default: the starting model's; from scratch, the first raster's).
     /// Objects about 5-25 px across at it suit the shipped models.
@@ -233,9 +236,8 @@ pub struct CalibrateArgs {
     /// Where detection runs: auto, cpu, cuda or cuda:N.
     #[arg(long, default_value = "auto")]
     pub device: models::DeviceChoice,
-    /// Ground sample distance (metres) of rasters that do not state one.
-    #[arg(long, value_name = "METRES")]
-    pub input_gsd: Option<f64>,
+    #[command(flatten)]
+    pub declared: DeclaredArgs,
     /// Heatmap networks: average scores over the 8 flips and rotations (8x the work), here and in detect.
     #[arg(long)]
     pub tta: bool,
@@ -263,9 +265,8 @@ pub struct SuggestArgs {
     /// Where the model runs: auto, cpu, cuda or cuda:N.
     #[arg(long, default_value = "auto")]
     pub device: models::DeviceChoice,
-    /// Ground sample distance (metres) of rasters that do not state one.
-    #[arg(long, value_name = "METRES")]
-    pub input_gsd: Option<f64>,
+    #[command(flatten)]
+    pub declared: DeclaredArgs,
 }
 
 /// Arguments of `rsdetect candidates`.
@@ -286,6 +287,8 @@ pub struct CandidatesArgs {
     /// Window side for sliding windows, pixels (default 64).
     #[arg(long, default_value = "64")]
     pub patch: usize,
+    #[command(flatten)]
+    pub declared: DeclaredArgs,
 }
 
 /// Arguments of `rsdetect detect`.
@@ -330,9 +333,8 @@ pub struct DetectArgs {
     /// Coordinates of the outputs: wgs84 (RFC 7946) or the raster's own CRS.
     #[arg(long, value_enum, default_value = "wgs84")]
     pub crs: CrsArg,
-    /// Ground sample distance (metres) of rasters that do not state one.
-    #[arg(long, value_name = "METRES")]
-    pub input_gsd: Option<f64>,
+    #[command(flatten)]
+    pub declared: DeclaredArgs,
     /// Redo inputs whose output already exists.
     #[arg(long)]
     pub force: bool,
@@ -368,6 +370,8 @@ pub struct InfoArgs {
     /// Print JSON (an array, one object per raster) instead of a table.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub declared: DeclaredArgs,
 }
 
 /// Arguments of `rsdetect devices`.
@@ -399,5 +403,24 @@ impl From<ModeArg> for detection::formats::detect_config::Mode {
             ModeArg::Candidates => Mode::Candidates,
             ModeArg::Sliding => Mode::Sliding,
         }
+    }
+}
+
+/// What the user states about rasters that do not state it themselves: one
+/// set of flags for every command that reads rasters.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct DeclaredArgs {
+    /// Ground sample distance (metres) of rasters that do not state one.
+    #[arg(long, value_name = "METRES")]
+    pub input_gsd: Option<f64>,
+    /// The lon/lat edges of an image without georeferencing, WEST,SOUTH,EAST,NORTH in degrees (as Google Earth Pro states them when it saves an image): the image is placed on the map, with its ground sample distance.
+    #[arg(long, value_name = "W,S,E,N", allow_hyphen_values = true)]
+    pub bounds: Option<detection::options::LonLatBounds>,
+}
+
+impl DeclaredArgs {
+    /// As the pipeline takes it.
+    pub fn declared(&self) -> pipeline::raster::Declared {
+        pipeline::raster::Declared { gsd_m: self.input_gsd, bounds: self.bounds }
     }
 }

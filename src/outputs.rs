@@ -41,8 +41,9 @@ pub fn detections_in_pixels(raster: &pipeline::Raster, file: &Path) -> Result<Ve
             georef.wgs84_to_pixel(&corners.iter().map(|&[lon, lat]| LonLat { lon, lat }).collect::<Vec<_>>())?
         }
         FeatureCrs::Wgs84 => Vec::new(),
-        FeatureCrs::Native { .. } => corners.iter().map(|&[x, y]| georef.map_to_pixel(MapPoint { x, y })).collect(),
-        FeatureCrs::Pixel => corners.iter().map(|&[x, y]| PixelPoint { x, y: -y }).collect(),
+        FeatureCrs::Native { .. } | FeatureCrs::Pixel => {
+            corners.iter().map(|&[x, y]| georef.map_to_pixel(MapPoint { x, y })).collect()
+        }
     };
     let mut outlines = pixels.chunks_exact(RAYS);
     let mut out = Vec::with_capacity(mine.len());
@@ -163,6 +164,17 @@ pub fn write_run(dir: &Path, run: &RunFile) -> Result<()> {
     Ok(())
 }
 
+/// What the user declared about the rasters of a detect run (`--input-gsd`,
+/// `--bounds`), as its run.json recorded it, so evaluate and explain see
+/// each raster where detect did: `detections` is the output folder or one
+/// of its GeoJSON files. Nothing declared without a run.json.
+pub fn declared_of(detections: &Path) -> Result<pipeline::raster::Declared> {
+    let dir = if detections.is_dir() { Some(detections) } else { detections.parent() };
+    match dir.filter(|d| d.join(RUN_FILE).exists()) {
+        Some(d) => Ok(read_run(d)?.config.map(|c| c.declared()).unwrap_or_default()),
+        None => Ok(pipeline::raster::Declared::default()),
+    }
+}
 /// The rasters detect processed and the GeoJSON file holding each one's
 /// detections: from run.json in an output folder, or a file's `source`s.
 pub fn outputs_of(detections: &Path) -> Result<Vec<(PathBuf, PathBuf)>> {

@@ -25,6 +25,9 @@ pub enum Start {
     From {
         /// Its file.
         path: PathBuf,
+        /// How the user knows it: a shipped model's name, or the file as
+        /// given (never this machine's absolute path of a shipped file).
+        name: String,
         /// Its metadata.
         meta: Box<ModelMeta>,
         /// What to tell the user.
@@ -72,8 +75,9 @@ pub fn choose(init: Option<&Path>, scratch: bool, own_network: bool, bands: &[us
         // A file, or a shipped model's name, as `detect --model` takes.
         let path = models::resolve_model(arg).unwrap_or_else(|| arg.to_owned());
         let meta = Model::read_meta(&path)?;
-        let why = format!("starting from {} (--init)", path.display());
-        return Ok(Start::From { path, meta: Box::new(meta), why });
+        let name = arg.display().to_string();
+        let why = format!("starting from {name} (--init)");
+        return Ok(Start::From { path, name, meta: Box::new(meta), why });
     }
     if scratch {
         return Ok(Start::Scratch { why: "training from scratch (--scratch)".into() });
@@ -109,7 +113,7 @@ pub fn choose(init: Option<&Path>, scratch: bool, own_network: bool, bands: &[us
                 "starting from the shipped model {} ({how}); --init MODEL starts from another, --scratch from random weights",
                 m.name
             );
-            Ok(Start::From { path: m.path, meta: Box::new(meta), why })
+            Ok(Start::From { path: m.path, name: m.name, meta: Box::new(meta), why })
         }
         None => Ok(Start::Scratch {
             why: format!(

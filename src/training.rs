@@ -12,6 +12,7 @@ use models::train::{band_stats, Chips, Data, EpochLog};
 use models::Model;
 use pipeline::areas::{areas_in_raster, AreaFile};
 use pipeline::dataset::{chips, sample, Labelled, Patches, Sampling};
+use pipeline::label_hull::{hull_pad_px, padded_label_hull, HULL_PAD_M};
 use pipeline::labels::{labels_in_raster, LabelFile};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
@@ -82,19 +83,64 @@ pub type Areas = Vec<geo::Polygon<f64>>;
 pub struct Labels {
     /// The label files.
     pub files: Vec<LabelFile>,
-    /// The labelled-area files; empty: every training raster is labelled
-    /// throughout.
+    /// The labelled-area files; empty: see `all_labelled`.
     pub areas: Vec<AreaFile>,
+    /// Without area files: whether every object of every raster is
+    /// labelled (`--all-labelled`). When not, each raster is taken as
+    /// labelled only around its labels (their padded hull), so objects
+    /// left unlabelled elsewhere are not learned as background.
+    pub all_labelled: bool,
+    /// What the user stated about rasters that lack it.
+    pub declared: pipeline::raster::Declared,
 }
 
 impl Labels {
-    /// The objects inside the raster at `path`, and its labelled areas
-    /// (`None` without area files), in its pixels.
+    /// The objects inside the raster at `path`, and where it is labelled
+    /// (`None`: all of it), in its pixels.
     pub fn in_raster(&self, path: &Path) -> Result<(Vec<PixelLabel>, Option<Areas>)> {
-        let raster = pipeline::Raster::open(path)?;
+        let raster = pipeline::Raster::open_declared(path, &self.declared)?;
         let found = labels_in_raster(&self.files, &raster)?;
-        let areas = if self.areas.is_empty() { None } else { Some(areas_in_raster(&self.areas, &raster)?) };
+        let areas = match (self.areas.is_empty(), self.all_labelled) {
+            (false, _) => Some(areas_in_raster(&self.areas, &raster)?),
+            (true, true) => None,
+            (true, false) => {
+                let pixel_m = raster.info().gsd_m.map_or(1.0, |g| g.mean());
+                Some(padded_label_hull(&found, hull_pad_px(&found, pixel_m)).into_iter().collect())
+            }
+        };
         Ok((found, areas))
+    }
+
+    /// Fails, saying why and in which frame it looked, when area files were
+    /// given and none of their polygons overlaps any of `paths`' rasters
+    /// (training would otherwise learn no background, without a word).
+    pub fn check_areas_overlap(&self, paths: &[PathBuf]) -> Result<()> {
+        if self.areas.is_empty() {
+            return Ok(());
+        }
+        let mut pixel_frame = None;
+        for p in paths {
+            let raster = pipeline::Raster::open_declared(p, &self.declared)?;
+            if !areas_in_raster(&self.areas, &raster)?.is_empty() {
+                return Ok(());
+            }
+            if !raster.georef().has_transform() {
+                pixel_frame.get_or_insert_with(|| p.clone());
+            }
+        }
+        let fix = match pixel_frame {
+            Some(p) => format!(
+                "{} has no georeferencing, so labelled areas are read in its pixel frame, x = column and y = -row \
+                 (the frame QGIS shows the image in): draw them over the image in QGIS, or negate their y",
+                p.display()
+            ),
+            None => "check that their CRS and extent match the imagery (ogrinfo -al -so, gdalinfo)".into(),
+        };
+        let files: Vec<String> = self.areas.iter().map(|a| a.path.display().to_string()).collect();
+        Err(crate::Error::Nothing(format!(
+            "none of the labelled areas of {} overlaps the training rasters; {fix}",
+            files.join(", ")
+        )))
     }
 
     /// Labelled-area polygons, when area files were given.
@@ -104,10 +150,14 @@ impl Labels {
 
     /// What is taken as background, for the user.
     pub fn assumption(&self) -> String {
-        if self.areas.is_empty() {
-            "every object in each training raster is labelled: unlabelled pixels are background \
-             (pass --areas with polygons where that holds to learn background only there)"
-                .into()
+        if self.areas.is_empty() && self.all_labelled {
+            "every object in each training raster is labelled (--all-labelled): unlabelled pixels are background".into()
+        } else if self.areas.is_empty() {
+            format!(
+                "background is learned only around the labels (their hull, padded by {HULL_PAD_M} m or the largest label), \
+                 so objects left unlabelled elsewhere do no harm; pass --areas with polygons where every object is \
+                 labelled to say where, or --all-labelled if every object of every raster is"
+            )
         } else {
             let n = self.polygons().unwrap_or(0);
             format!("every object inside the {n} labelled area(s) is labelled: background is learned there only")
@@ -200,23 +250,30 @@ pub fn heatmap_f1(model: &Model, val: &Chips, rule: MatchRule, pixel_m: f64, sup
     (best.f1, sweep_thresholds()[k])
 }
 
-/// Holds out every fifth chip (a block of the training rasters, whole)
-/// for validation when no validation rasters are given: neighbouring
-/// pixels do not land on both sides, as they would with random crops.
-/// Chips with nothing to learn (outside every labelled area) are dropped.
+/// Holds out every fifth chip that holds objects (a block of the training
+/// rasters, whole) for validation when no validation rasters are given:
+/// neighbouring pixels do not land on both sides, as they would with random
+/// crops, and a held-out block without objects would choose the kept epoch
+/// and the threshold on nothing. Fewer than two blocks with objects: none
+/// is held out. Chips with nothing to learn (outside every labelled area)
+/// are dropped.
 pub fn hold_out_blocks(chips: &Chips) -> (Chips, Chips) {
     let useful = chips.with_data();
-    let every = if useful.len() >= 5 { 5 } else { useful.len().max(2) };
-    let (mut train, mut val) = (Vec::new(), Vec::new());
-    for (k, &i) in useful.iter().enumerate() {
-        if k % every == every - 1 {
-            val.push(i);
-        } else {
-            train.push(i);
+    let holding: Vec<i64> = useful.iter().copied().filter(|&i| !chips.objects[i as usize].is_empty()).collect();
+    let val: Vec<i64> = match holding.len() {
+        0 | 1 => Vec::new(),
+        n => {
+            let every = n.min(5);
+            holding.iter().enumerate().filter(|(k, _)| k % every == every - 1).map(|(_, &i)| i).collect()
         }
-    }
+    };
+    let train: Vec<i64> = useful.into_iter().filter(|i| !val.contains(i)).collect();
     (chips.select(&train), chips.select(&val))
 }
+
+/// Validation with fewer objects than this chooses the kept epoch and the
+/// operating point on too little to trust, and the user is told so.
+pub const THIN_VALIDATION: usize = 10;
 
 /// Earlier epochs from a log being appended to.
 pub fn read_log(path: &Path) -> Vec<EpochLog> {

@@ -6,20 +6,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+mod common;
+use common::{json, rsdetect, s, text};
+
 const SCENE: &str = "sample_tiles/synthetic/shrubs_512.tif";
 const SCENE_LABELS: &str = "sample_tiles/synthetic/shrubs_512.geojson";
-
-fn rsdetect(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rsdetect")).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 /// A small shrub model trained once for all tests of this file.
 fn model() -> &'static Path {
@@ -34,7 +25,7 @@ fn model() -> &'static Path {
         )
         .unwrap();
         let out = dir.join("shrubs.safetensors");
-        let o = rsdetect(&["train", "--images", SCENE, "--labels", SCENE_LABELS, "--val-images", SCENE, "--config", s(&config), "--out", s(&out), "--device", "cpu"]);
+        let o = rsdetect(&["train", "--images", SCENE, "--labels", SCENE_LABELS, "--all-labelled", "--val-images", SCENE, "--config", s(&config), "--out", s(&out), "--device", "cpu"]);
         assert!(o.status.success(), "train failed: {}", text(&o.stderr));
         assert!(text(&o.stderr).contains("operating point"), "{}", text(&o.stderr));
         out
@@ -47,10 +38,6 @@ fn detect(inputs: &[&str], out: &Path, extra: &[&str]) -> Output {
     args.extend(["--out", s(out), "--model", s(model()), "--device", "cpu"]);
     args.extend_from_slice(extra);
     rsdetect(&args)
-}
-
-fn json(path: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 #[test]
@@ -294,7 +281,7 @@ fn outlines_of_the_synthetic_shrubs_have_their_areas() {
     assert_eq!(found.len(), labels.len());
     // The scene: 0.5 m pixels from 580000 E, 4080000 N.
     let at = |f: &Value| {
-        let c = &f["properties"]["centre"];
+        let c = &f["properties"]["pixel_centre"];
         (580000.0 + c[0].as_f64().unwrap() * 0.5, 4080000.0 - c[1].as_f64().unwrap() * 0.5)
     };
     for l in labels {
@@ -364,7 +351,7 @@ fn candidates_keep_their_blob_outlines() {
     let labels = labels["features"].as_array().unwrap();
     for d in found {
         let p = &d["properties"];
-        let c = &p["centre"];
+        let c = &p["pixel_centre"];
         let (x, y) = (580000.0 + c[0].as_f64().unwrap() * 0.5, 4080000.0 - c[1].as_f64().unwrap() * 0.5);
         let r = labels
             .iter()
@@ -506,7 +493,7 @@ fn a_plain_train_starts_from_the_shipped_model_and_validates_on_held_out_blocks(
     let err = text(&o.stderr);
     assert!(o.status.success(), "{err}");
     assert!(err.contains("starting from the shipped model default (bands 1,2,3)"), "{err}");
-    assert!(err.contains("every object in each training raster is labelled"), "{err}");
+    assert!(err.contains("background is learned only around the labels"), "{err}");
     // 512 px of 0.5 m seen at the model's 0.6 m: 2 x 2 blocks of 256 px, one validates.
     assert!(err.contains("3 chips train, 1 held out to validate"), "{err}");
     assert!(err.contains("on 1 held-out blocks"), "{err}");

@@ -3,15 +3,9 @@
 
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn rsdetect(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rsdetect")).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+mod common;
+use common::{rsdetect, text};
 
 #[test]
 fn false_positives_are_more_uncertain_than_true_positives_on_val_socal() {

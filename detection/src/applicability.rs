@@ -14,6 +14,20 @@ pub struct BandStats {
     pub sd: Vec<f64>,
 }
 
+/// The imagery a model learned from, when the network saw it resampled:
+/// its own ground sample distance and band statistics. A raster is judged
+/// against these (a model tuned on 0.1 m imagery seen at 0.6 m fits 0.1 m
+/// imagery), not against the scale the network runs at.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Imagery {
+    /// The finest and coarsest ground sample distance of the training
+    /// rasters, metres.
+    pub gsd_m: [f64; 2],
+    /// Their band statistics, in the model's band order.
+    pub stats: BandStats,
+}
+
 /// One band of a raster against the training imagery.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -81,17 +95,31 @@ pub struct RasterFacts<'a> {
 }
 
 /// Judges a raster against a model trained at `model_gsd_m` on imagery
-/// with `training` statistics; `fine_tune` names the fix the warnings give.
-pub fn assess(facts: &RasterFacts, model_gsd_m: f64, training: Option<&BandStats>, fine_tune: &str) -> Applicability {
+/// with `training` statistics, or, when it learned from resampled imagery,
+/// against that imagery's own ground sample distances (`learned_gsd_m`,
+/// finest and coarsest); `fine_tune` names the fix the warnings give.
+pub fn assess(
+    facts: &RasterFacts,
+    model_gsd_m: f64,
+    learned_gsd_m: Option<[f64; 2]>,
+    training: Option<&BandStats>,
+    fine_tune: &str,
+) -> Applicability {
     let mut warnings = Vec::new();
     let resampling_factor = facts.gsd_m.map(|g| g / model_gsd_m);
-    match (facts.gsd_m, resampling_factor) {
-        (Some(g), Some(f)) if !(1.0 / MAX_RESAMPLING..=MAX_RESAMPLING).contains(&f) => warnings.push(format!(
+    let fits_learned = |g: f64, [lo, hi]: [f64; 2]| (lo / MAX_RESAMPLING..=hi * MAX_RESAMPLING).contains(&g);
+    match (facts.gsd_m, resampling_factor, learned_gsd_m) {
+        (Some(g), _, Some(learned)) if !fits_learned(g, learned) => warnings.push(format!(
+            "ground sample distance {g:.2} m against the {} m imagery the model learned from: beyond the {MAX_RESAMPLING}x it fits: expect lower accuracy; {fine_tune}",
+            if learned[0] == learned[1] { format!("{:.2}", learned[0]) } else { format!("{:.2}-{:.2}", learned[0], learned[1]) },
+        )),
+        (Some(_), _, Some(_)) => {}
+        (Some(g), Some(f), None) if !(1.0 / MAX_RESAMPLING..=MAX_RESAMPLING).contains(&f) => warnings.push(format!(
             "ground sample distance {g:.2} m against the model's {model_gsd_m:.2} m: resampled {}x {}, beyond the {MAX_RESAMPLING}x the model fits: expect lower accuracy; {fine_tune}",
             format_args!("{:.1}", f.max(1.0 / f)),
             if f < 1.0 { "coarser" } else { "finer" },
         )),
-        (None, _) => warnings.push(format!(
+        (None, _, _) => warnings.push(format!(
             "ground sample distance unknown (no georeferencing): assumed to be the model's {model_gsd_m:.2} m, so objects may be at the wrong scale; state it with --input-gsd"
         )),
         _ => {}
@@ -141,7 +169,7 @@ mod tests {
     fn imagery_like_the_training_set_passes() {
         let stats = BandStats { mean: vec![120.0, 110.0, 100.0], sd: vec![40.0, 35.0, 30.0] };
         let facts = RasterFacts { gsd_m: Some(0.6), bands: &[1, 2, 3], stats: Some(&stats), sampled_pixels: 100 };
-        let a = assess(&facts, 0.6, Some(&training()), "fine-tune");
+        let a = assess(&facts, 0.6, None, Some(&training()), "fine-tune");
         assert!(a.warnings.is_empty(), "{:?}", a.warnings);
         assert_eq!(a.bands.len(), 3);
         assert!((a.bands[0].mean_offset_sd - 4.0 / 44.0).abs() < 1e-12);
@@ -151,7 +179,7 @@ mod tests {
     fn each_fact_that_is_off_warns_with_its_number() {
         let stats = BandStats { mean: vec![116.0, 117.0 + 3.4 * 38.0, 108.0], sd: vec![44.0, 38.0, 3.8] };
         let facts = RasterFacts { gsd_m: Some(0.1), bands: &[1, 2, 3], stats: Some(&stats), sampled_pixels: 100 };
-        let a = assess(&facts, 0.6, Some(&training()), "fine-tune");
+        let a = assess(&facts, 0.6, None, Some(&training()), "fine-tune");
         assert_eq!(a.warnings.len(), 3, "{:?}", a.warnings);
         assert!(a.warnings[0].contains("0.10 m") && a.warnings[0].contains("6.0x"), "{}", a.warnings[0]);
         assert!(a.warnings[1].starts_with("band 2 mean 3.4 sd"), "{}", a.warnings[1]);
@@ -159,9 +187,21 @@ mod tests {
     }
 
     #[test]
+    fn a_model_that_learned_from_resampled_imagery_fits_that_imagery() {
+        // Tuned on 0.1 m imagery, seen at 0.6 m.
+        let learned = Some([0.1, 0.1]);
+        let at = |g: f64| RasterFacts { gsd_m: Some(g), bands: &[1, 2, 3], stats: None, sampled_pixels: 0 };
+        assert!(assess(&at(0.1), 0.6, learned, None, "fine-tune").warnings.is_empty());
+        assert!(assess(&at(0.18), 0.6, learned, None, "fine-tune").warnings.is_empty());
+        let far = assess(&at(0.6), 0.6, learned, None, "fine-tune");
+        assert!(far.warnings[0].contains("the 0.10 m imagery the model learned from"), "{:?}", far.warnings);
+        assert_eq!(far.resampling_factor, Some(1.0));
+    }
+
+    #[test]
     fn an_unknown_ground_sample_distance_warns() {
         let facts = RasterFacts { gsd_m: None, bands: &[1, 2, 3], stats: None, sampled_pixels: 0 };
-        let a = assess(&facts, 0.6, None, "fine-tune");
+        let a = assess(&facts, 0.6, None, None, "fine-tune");
         assert_eq!(a.warnings.len(), 1);
         assert!(a.warnings[0].contains("--input-gsd"));
     }

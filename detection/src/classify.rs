@@ -34,6 +34,9 @@ pub struct PatchSpec {
     /// Per-band statistics of the training imagery (the model's
     /// normalisation), for judging whether a raster fits the model.
     pub training_stats: Option<crate::applicability::BandStats>,
+    /// The finest and coarsest ground sample distance of the imagery the
+    /// model learned from, when the network saw it resampled.
+    pub learned_gsd_m: Option<[f64; 2]>,
 }
 
 /// Patches in one batch, channels first: `len * bands * patch * patch`

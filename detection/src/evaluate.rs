@@ -286,6 +286,18 @@ pub fn best_f1(curve: &[Counts]) -> Option<(usize, Counts)> {
     curve.iter().copied().enumerate().max_by(|a, b| a.1.f1.total_cmp(&b.1.f1))
 }
 
+/// The best F1 of a sweep, at the middle of the run of thresholds that
+/// reach it (the run [`best_f1`]'s point lies in): on a few held-out
+/// objects F1 is flat over a wide range, and its top edge is where the
+/// next unseen object is lost first.
+pub fn best_f1_centred(curve: &[Counts]) -> Option<(usize, Counts)> {
+    let (top, best) = best_f1(curve)?;
+    let same = |i: &usize| curve[*i].f1 == best.f1;
+    let first = (0..=top).rev().take_while(same).last().unwrap_or(top);
+    let k = (first + top) / 2;
+    Some((k, curve[k]))
+}
+
 /// Counts summed over scenes, threshold by threshold, as a sweep over all
 /// of them at once gives.
 pub fn add_curves(total: &mut Vec<Counts>, curve: &[Counts]) {
@@ -332,6 +344,15 @@ mod tests {
             bbox: Some(PixelBox { x0: x - 2.0, y0: y - 2.0, x1: x + 2.0, y1: y + 2.0 }),
             outline: None,
         }
+    }
+
+    #[test]
+    fn the_centred_best_lies_mid_plateau() {
+        let c = |f1: f64| Counts { f1, ..Counts::default() };
+        let curve = [c(0.5), c(0.9), c(1.0), c(1.0), c(1.0), c(1.0), c(1.0), c(0.8)];
+        assert_eq!(best_f1(&curve).unwrap().0, 6);
+        assert_eq!(best_f1_centred(&curve).unwrap().0, 4);
+        assert_eq!(best_f1_centred(&[c(0.2)]).unwrap().0, 0);
     }
 
     #[test]

@@ -70,6 +70,72 @@ pub struct DetectOptions {
     pub input_gsd_m: Option<f64>,
     /// How the raster is resampled to the model's ground sample distance.
     pub resampling: Resampling,
+    /// Lon/lat of the edges of a raster without georeferencing (a Google
+    /// Earth export), as `--bounds` gave them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bounds: Option<LonLatBounds>,
+}
+
+impl DetectOptions {
+    /// What the user stated about rasters that do not state it themselves.
+    pub fn declared(&self) -> Declared {
+        Declared { gsd_m: self.input_gsd_m, bounds: self.bounds }
+    }
+
+    /// Takes what the user stated about rasters that lack it.
+    pub fn declare(&mut self, d: Declared) {
+        (self.input_gsd_m, self.bounds) = (d.gsd_m, d.bounds);
+    }
+}
+
+/// What a user states about rasters that lack it: the one rule every
+/// command that reads rasters follows (a raster's own georeferencing and
+/// ground sample distance always win).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Declared {
+    /// Metres per pixel (`--input-gsd`).
+    pub gsd_m: Option<f64>,
+    /// Lon/lat of the image's edges (`--bounds`): the raster is then
+    /// georeferenced in WGS84, and its metres per pixel follow.
+    pub bounds: Option<LonLatBounds>,
+}
+
+/// The lon/lat edges of an image, as Google Earth Pro states them when it
+/// saves one: `WEST,SOUTH,EAST,NORTH` in degrees.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LonLatBounds {
+    /// Longitude of the left edge.
+    pub west: f64,
+    /// Latitude of the bottom edge.
+    pub south: f64,
+    /// Longitude of the right edge.
+    pub east: f64,
+    /// Latitude of the top edge.
+    pub north: f64,
+}
+
+impl std::str::FromStr for LonLatBounds {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let v: Vec<f64> = s
+            .split(',')
+            .map(|p| p.trim().parse::<f64>())
+            .collect::<Result<_, _>>()
+            .map_err(|_| format!("'{s}': give WEST,SOUTH,EAST,NORTH in degrees, e.g. -2.41,36.91,-2.40,36.92"))?;
+        let [west, south, east, north] = v[..] else {
+            return Err(format!("'{s}': give four numbers, WEST,SOUTH,EAST,NORTH in degrees"));
+        };
+        if !(west < east && south < north) {
+            return Err(format!(
+                "'{s}': WEST must be less than EAST and SOUTH less than NORTH (WEST,SOUTH,EAST,NORTH)"
+            ));
+        }
+        if !(-180.0..=360.0).contains(&west) || east > 360.0 || south < -90.0 || north > 90.0 {
+            return Err(format!("'{s}': longitudes lie in -180..360 and latitudes in -90..90 degrees"));
+        }
+        Ok(LonLatBounds { west, south, east, north })
+    }
 }
 
 /// What happens at the right and bottom edges, where the last stride rarely

@@ -31,6 +31,8 @@ pub struct ShippedModel {
     pub path: PathBuf,
     /// The card's first line, without its heading marks.
     pub summary: String,
+    /// What it finds: the class every detection of it carries.
+    pub class: Option<String>,
 }
 
 /// The shipped models, by name.
@@ -47,7 +49,8 @@ pub fn shipped_models() -> Vec<ShippedModel> {
             let name = path.file_stem().unwrap_or_default().to_string_lossy().into_owned();
             let card = std::fs::read_to_string(dir.join(format!("{name}.md"))).unwrap_or_default();
             let summary = card.lines().map(|l| l.trim_start_matches('#').trim()).find(|l| !l.is_empty());
-            ShippedModel { summary: summary.unwrap_or("(no card)").to_owned(), name, path }
+            let class = crate::Model::read_meta(&path).ok().and_then(|m| m.classes.get(m.positive).cloned());
+            ShippedModel { summary: summary.unwrap_or("(no card)").to_owned(), name, path, class }
         })
         .collect();
     out.sort_by(|a, b| a.name.cmp(&b.name));
@@ -95,10 +98,14 @@ impl TchClassifier {
             heatmap: inner.is_heatmap(),
             data_type: m.data_type.clone(),
             // An untrained model's normalisation is the identity, not imagery.
-            training_stats: m.training.is_some().then(|| detection::applicability::BandStats {
-                mean: m.mean.iter().map(|&v| v as f64).collect(),
-                sd: m.std.iter().map(|&v| v as f64).collect(),
-            }),
+            training_stats: match &m.imagery {
+                Some(i) => Some(i.stats.clone()),
+                None => m.training.is_some().then(|| detection::applicability::BandStats {
+                    mean: m.mean.iter().map(|&v| v as f64).collect(),
+                    sd: m.std.iter().map(|&v| v as f64).collect(),
+                }),
+            },
+            learned_gsd_m: m.imagery.as_ref().map(|i| i.gsd_m),
         };
         Ok(TchClassifier { inner, spec, path: path.to_owned() })
     }

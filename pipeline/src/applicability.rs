@@ -13,10 +13,10 @@ const SAMPLES_PER_AXIS: usize = 3;
 const SAMPLE_SIDE: usize = 256;
 
 /// Judges `raster` against the model `spec` describes, named `model` in
-/// the fix the warnings give; `input_gsd_m` is the ground sample distance
-/// the user stated for rasters without one.
-pub fn check(raster: &Raster, spec: &PatchSpec, model: &str, input_gsd_m: Option<f64>) -> Result<Applicability> {
-    let gsd_m = raster.info().gsd_m.map(|g| g.mean()).or(input_gsd_m);
+/// the fix the warnings give (`raster` opened with what the user declared,
+/// so a stated ground sample distance counts).
+pub fn check(raster: &Raster, spec: &PatchSpec, model: &str) -> Result<Applicability> {
+    let gsd_m = raster.info().gsd_m.map(|g| g.mean());
     let (stats, sampled_pixels) = match spec.training_stats {
         Some(_) => {
             let (stats, n) = sample_stats(raster, &spec.bands)?;
@@ -28,7 +28,7 @@ pub fn check(raster: &Raster, spec: &PatchSpec, model: &str, input_gsd_m: Option
     let model_gsd_m = spec.gsd_m.unwrap_or(gsd_m.unwrap_or(1.0));
     // What fixes a misfit: the command that adapts the model to this imagery.
     let fine_tune = format!("fine-tune on a few labelled tiles of this imagery with rsdetect train --init {model}");
-    Ok(assess(&facts, model_gsd_m, spec.training_stats.as_ref(), &fine_tune))
+    Ok(assess(&facts, model_gsd_m, spec.learned_gsd_m, spec.training_stats.as_ref(), &fine_tune))
 }
 
 /// Mean and standard deviation of `bands` over the pixels with data of a

@@ -34,8 +34,8 @@ pub struct Sampling {
     pub negatives_per_positive: f64,
     /// Negatives lie at least this far from every object, metres.
     pub negative_distance_m: f64,
-    /// Ground sample distance of rasters without one, metres.
-    pub input_gsd_m: Option<f64>,
+    /// What the user stated about rasters that lack it.
+    pub declared: crate::raster::Declared,
     /// Seed: the same seed cuts the same patches.
     pub seed: u64,
 }
@@ -67,11 +67,11 @@ struct TrainingView {
 
 fn training_view(path: &Path, labelled: Labelled, s: &Sampling) -> Result<TrainingView> {
     let labels = labelled.objects;
-    let raster = Raster::open(path)?;
+    let raster = Raster::open_declared(path, &s.declared)?;
     raster.check_bands(&s.bands, "model")?;
-    let seen = ModelView::of(raster.info(), Some(s.gsd_m), s.input_gsd_m);
+    let seen = ModelView::of(raster.info(), Some(s.gsd_m));
     let resample = seen.is_resampled();
-    let view = Raster::open(path)?.seen_as(seen, Resampling::Average)?;
+    let view = Raster::open_declared(path, &s.declared)?.seen_as(seen, Resampling::Average)?;
     let (w, h) = view.size();
     if w * h > MAX_TRAIN_PIXELS {
         return Err(Error::Grid(format!(

@@ -102,11 +102,12 @@ struct Plan<'a> {
 struct ModelViewOf {
     view: crate::resample::ModelView,
     resampling: Resampling,
+    declared: crate::raster::Declared,
 }
 
 impl Plan<'_> {
     fn open_view(&self) -> Result<Raster> {
-        Raster::open(self.path)?.seen_as(self.view.view, self.view.resampling)
+        Raster::open_declared(self.path, &self.view.declared)?.seen_as(self.view.view, self.view.resampling)
     }
 
     /// Where each of `bands` lies among the bands read.
@@ -366,7 +367,8 @@ pub fn detect_raster(
 ) -> Result<RasterDetections> {
     let start = Instant::now();
     let spec = classifier.spec().clone();
-    let raster = Raster::open(path)?;
+    let declared = opts.declared();
+    let raster = Raster::open_declared(path, &declared)?;
     raster.check_bands(&spec.bands, "model")?;
     if let Some(expected) = &spec.data_type {
         let found = &raster.info().bands[spec.bands[0] - 1].data_type;
@@ -377,8 +379,8 @@ pub fn detect_raster(
     // An unknown ground sample distance is one of the applicability
     // warnings, given before the run.
     let mut notes = Vec::new();
-    let model_view = crate::resample::ModelView::of(raster.info(), spec.gsd_m, opts.input_gsd_m);
-    let view = Raster::open(path)?.seen_as(model_view, opts.resampling)?;
+    let model_view = crate::resample::ModelView::of(raster.info(), spec.gsd_m);
+    let view = Raster::open_declared(path, &declared)?.seen_as(model_view, opts.resampling)?;
     let mode = mode_for(opts, &spec, &raster, &view, &mut notes)?;
     let mut read_bands = spec.bands.clone();
     for b in mode.extra_bands() {
@@ -390,7 +392,7 @@ pub fn detect_raster(
     let model_pos = spec.bands.iter().map(position).collect();
     let plan = Plan {
         path,
-        view: ModelViewOf { view: model_view, resampling: opts.resampling },
+        view: ModelViewOf { view: model_view, resampling: opts.resampling, declared },
         model_pos,
         read_bands,
         patch: spec.patch,
@@ -567,13 +569,7 @@ pub fn detect_raster(
     stats.detections = detections.len();
     stats.seconds.merge = t.elapsed().as_secs_f64();
     stats.seconds.total = start.elapsed().as_secs_f64();
-    let mut info = raster.info().clone();
-    // A raster without georeferencing has the scale the user gave
-    // (--input-gsd), so outlines still get their areas in square metres.
-    if info.gsd_m.is_none() {
-        info.gsd_m = opts.input_gsd_m.map(|g| crate::raster::Gsd { x: g, y: g });
-    }
-    Ok(RasterDetections { info, detections, stats, notes })
+    Ok(RasterDetections { info: raster.info().clone(), detections, stats, notes })
 }
 
 /// Reads one tile of the view and hands it to the mode; reports the

@@ -14,6 +14,17 @@ use serde_json::{json, Map, Value};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// The property holding a detection's footprint in the raster's pixels
+/// (column, row from the top-left corner: x0, y0, x1, y1), whatever the
+/// frame of the geometry.
+pub const PIXEL_BBOX: &str = "pixel_bbox";
+/// The property holding an outlined detection's centre in the raster's
+/// pixels (column, row).
+pub const PIXEL_CENTRE: &str = "pixel_centre";
+/// The OGR fields holding [`PIXEL_BBOX`] (a Shapefile's names are at most
+/// 10 characters).
+const PIXEL_BBOX_FIELDS: [&str; 4] = ["pixel_x0", "pixel_y0", "pixel_x1", "pixel_y1"];
+
 /// Which coordinates the files carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum OutputCrs {
@@ -111,8 +122,9 @@ pub fn features(r: &RasterDetections, class: &str, crs: OutputCrs) -> Result<Fea
         };
         let ring: Vec<[f64; 2]> = match set_crs {
             FeatureCrs::Wgs84 => georef.pixel_to_wgs84(&pts)?.into_iter().map(|p| [p.lon, p.lat]).collect(),
-            FeatureCrs::Native { .. } => pts.iter().map(|&p| georef.pixel_to_map(p)).map(|m| [m.x, m.y]).collect(),
-            FeatureCrs::Pixel => pts.iter().map(|p| [p.x, -p.y]).collect(),
+            FeatureCrs::Native { .. } | FeatureCrs::Pixel => {
+                pts.iter().map(|&p| georef.pixel_to_map(p)).map(|m| [m.x, m.y]).collect()
+            }
         };
         let ring = counterclockwise(ring.into_iter().map(|[x, y]| [round(x, decimals), round(y, decimals)]).collect());
         let b = &d.footprint;
@@ -144,7 +156,7 @@ pub fn geojson(set: &FeatureSet) -> String {
             s.push_str(&format!("\"crs\":{{\"type\":\"wkt\",\"properties\":{{\"wkt\":{}}}}},", json!(wkt)))
         }
         FeatureCrs::Pixel => {
-            s.push_str("\"rsdetect:coordinates\":\"pixel: x = column, y = -row (not georeferenced)\",")
+            s.push_str("\"rsdetect:coordinates\":\"pixel: x = column, y = -row (not georeferenced; the frame QGIS shows the image in)\",")
         }
     }
     s.push_str("\"features\":[");
@@ -154,9 +166,9 @@ pub fn geojson(set: &FeatureSet) -> String {
         props.insert("score".into(), json!(f.score));
         props.insert("class".into(), json!(f.class));
         props.insert("source".into(), json!(f.source));
-        props.insert("bbox".into(), json!(f.bbox));
+        props.insert(PIXEL_BBOX.into(), json!(f.bbox));
         if let Some(c) = f.centre {
-            props.insert("centre".into(), json!(c));
+            props.insert(PIXEL_CENTRE.into(), json!(c));
         }
         if let (Some(a), Some(d)) = (f.area_m2, f.diameter_m) {
             props.insert("area_m2".into(), json!(a));
@@ -209,9 +221,11 @@ pub fn read_geojson(path: &Path) -> Result<FeatureSet> {
             .iter()
             .map(|c| Ok([number(&c[0], "coordinate")?, number(&c[1], "coordinate")?]))
             .collect::<Result<Vec<_>>>()?;
+        // Files written before the pixel properties were named so.
+        let pixel = |name: &str, before: &str| if p.get(name).is_some() { &p[name] } else { &p[before] };
         let mut bbox = [0.0; 4];
         for (i, v) in bbox.iter_mut().enumerate() {
-            *v = number(&p["bbox"][i], "bbox")?;
+            *v = number(&pixel(PIXEL_BBOX, "bbox")[i], PIXEL_BBOX)?;
         }
         features.push(OutFeature {
             ring,
@@ -219,7 +233,10 @@ pub fn read_geojson(path: &Path) -> Result<FeatureSet> {
             class: text(&p["class"], "class")?,
             source: text(&p["source"], "source")?,
             bbox,
-            centre: p["centre"][0].as_f64().zip(p["centre"][1].as_f64()).map(|(x, y)| [x, y]),
+            centre: {
+                let c = pixel(PIXEL_CENTRE, "centre");
+                c[0].as_f64().zip(c[1].as_f64()).map(|(x, y)| [x, y])
+            },
             area_m2: p["area_m2"].as_f64(),
             diameter_m: p["diameter_m"].as_f64(),
             uncertainty: p["score_sd"].as_f64(),
@@ -275,6 +292,11 @@ pub enum OgrFormat {
 }
 
 impl OgrFormat {
+    /// The format of a file extension (`gpkg`, `shp`).
+    pub fn of_extension(ext: &str) -> Option<OgrFormat> {
+        [OgrFormat::Gpkg, OgrFormat::Shp].into_iter().find(|f| f.extension().eq_ignore_ascii_case(ext))
+    }
+
     /// The file extension.
     pub fn extension(self) -> &'static str {
         match self {
@@ -284,8 +306,8 @@ impl OgrFormat {
     }
 }
 
-/// Writes a feature set with OGR (fields score, class, source, bbox_x0 ..
-/// bbox_y1, area_m2, diameter_m, score_sd), through a temporary folder and
+/// Writes a feature set with OGR (fields score, class, source, pixel_x0 ..
+/// pixel_y1, area_m2, diameter_m, score_sd), through a temporary folder and
 /// renames.
 pub fn write_ogr(path: &Path, format: OgrFormat, set: &FeatureSet) -> Result<()> {
     crate::raster::init_gdal();
@@ -344,10 +366,10 @@ fn write_layer(
         ("score", OGRFieldType::OFTReal),
         ("class", OGRFieldType::OFTString),
         ("source", OGRFieldType::OFTString),
-        ("bbox_x0", OGRFieldType::OFTReal),
-        ("bbox_y0", OGRFieldType::OFTReal),
-        ("bbox_x1", OGRFieldType::OFTReal),
-        ("bbox_y1", OGRFieldType::OFTReal),
+        (PIXEL_BBOX_FIELDS[0], OGRFieldType::OFTReal),
+        (PIXEL_BBOX_FIELDS[1], OGRFieldType::OFTReal),
+        (PIXEL_BBOX_FIELDS[2], OGRFieldType::OFTReal),
+        (PIXEL_BBOX_FIELDS[3], OGRFieldType::OFTReal),
         ("area_m2", OGRFieldType::OFTReal),
         ("diameter_m", OGRFieldType::OFTReal),
         ("score_sd", OGRFieldType::OFTReal),

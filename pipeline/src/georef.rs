@@ -2,6 +2,7 @@
 
 use crate::error::{Error, Result};
 use detection::coords::{LonLat, MapPoint, PixelPoint, PixelWindow};
+use detection::options::LonLatBounds;
 use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform, SpatialRef};
 use std::path::{Path, PathBuf};
 
@@ -15,13 +16,27 @@ const EARTH_RADIUS_M: f64 = 6_371_008.8;
 pub struct GeoTransform(pub [f64; 6]);
 
 impl GeoTransform {
-    /// The transform of a raster without georeferencing: map = pixel.
+    /// What GDAL reports for a raster without georeferencing: map = pixel.
     pub const IDENTITY: GeoTransform = GeoTransform([0.0, 1.0, 0.0, 0.0, 0.0, 1.0]);
+
+    /// The frame of a raster without georeferencing, the one QGIS shows it
+    /// in: x = column, y = -row. Every vector file rsdetect reads or writes
+    /// for such a raster (labels, labelled areas, detections, suggested
+    /// windows) is in it, so what a user digitises over the image in QGIS and
+    /// rsdetect's own outputs line up and round-trip.
+    pub const PIXEL_FRAME: GeoTransform = GeoTransform([0.0, 1.0, 0.0, 0.0, 0.0, -1.0]);
 
     /// Map coordinates of a pixel position.
     pub fn apply(&self, p: PixelPoint) -> MapPoint {
         let t = &self.0;
         MapPoint { x: t[0] + p.x * t[1] + p.y * t[2], y: t[3] + p.x * t[4] + p.y * t[5] }
+    }
+
+    /// The WGS84 transform of a `width` x `height` image whose edges lie at
+    /// `b` (north up, as Google Earth saves images).
+    pub fn of_bounds(b: LonLatBounds, width: usize, height: usize) -> GeoTransform {
+        let (dx, dy) = ((b.east - b.west) / width as f64, (b.north - b.south) / height as f64);
+        GeoTransform([b.west, dx, 0.0, b.north, 0.0, -dy])
     }
 
     /// The inverse transform, or `None` when the transform is degenerate.
@@ -61,10 +76,11 @@ pub struct Georef {
 }
 
 impl Georef {
-    /// Georeferencing from a transform (`None`: pixel coordinates) and a CRS.
+    /// Georeferencing from a transform (`None`: the pixel frame,
+    /// [`GeoTransform::PIXEL_FRAME`]) and a CRS.
     pub fn new(path: &Path, transform: Option<GeoTransform>, crs: Option<SpatialRef>) -> Result<Georef> {
         let has_transform = transform.is_some();
-        let transform = transform.unwrap_or(GeoTransform::IDENTITY);
+        let transform = transform.unwrap_or(GeoTransform::PIXEL_FRAME);
         let inverse = transform.inverse().ok_or_else(|| Error::Transform {
             path: path.to_owned(),
             reason: format!("the geotransform {:?} cannot be inverted; fix it with gdal_edit.py -a_ullr", transform.0),
@@ -105,7 +121,8 @@ impl Georef {
         self.to_wgs84.is_some()
     }
 
-    /// The pixel -> map transform (identity without georeferencing).
+    /// The pixel -> map transform ([`GeoTransform::PIXEL_FRAME`] without
+    /// georeferencing).
     pub fn transform(&self) -> GeoTransform {
         self.transform
     }
@@ -227,10 +244,11 @@ mod tests {
     }
 
     #[test]
-    fn no_georeferencing_is_pixel_coordinates() {
+    fn no_georeferencing_is_qgis_pixel_frame() {
         let g = Georef::new(Path::new("t"), None, None).unwrap();
         assert!(!g.is_georeferenced());
-        assert_eq!(g.pixel_to_map(PixelPoint { x: 3.0, y: 4.0 }), MapPoint { x: 3.0, y: 4.0 });
+        assert_eq!(g.pixel_to_map(PixelPoint { x: 3.0, y: 4.0 }), MapPoint { x: 3.0, y: -4.0 });
+        assert_eq!(g.map_to_pixel(MapPoint { x: 3.0, y: -4.0 }), PixelPoint { x: 3.0, y: 4.0 });
         assert!(g.map_to_wgs84(&[MapPoint { x: 0.0, y: 0.0 }]).is_err());
         assert_eq!(g.gsd_m(PixelPoint { x: 0.0, y: 0.0 }), None);
     }

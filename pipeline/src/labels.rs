@@ -22,7 +22,13 @@ pub struct Label {
     /// A polygon's exterior ring (the largest part's, for several); empty
     /// for points and boxes.
     pub ring: Vec<MapPoint>,
+    /// Its class name, when the file gives one (see [`CLASS_FIELDS`]).
+    pub class: Option<String>,
 }
+
+/// The columns or fields a label's class name is read from, in order of
+/// preference (any case); a Pascal VOC object's is its `name`.
+pub const CLASS_FIELDS: [&str; 2] = ["label", "class"];
 
 /// Where a label file's coordinates live.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,6 +91,7 @@ fn read_voc(path: &Path) -> Result<LabelFile> {
                 centre: MapPoint { x: (b.xmin + b.xmax) / 2.0, y: (b.ymin + b.ymax) / 2.0 },
                 extent: Some((MapPoint { x: b.xmin, y: b.ymin }, MapPoint { x: b.xmax, y: b.ymax })),
                 ring: Vec::new(),
+                class: Some(o.name.trim().to_owned()).filter(|n| !n.is_empty()),
             }
         })
         .collect::<Vec<_>>();
@@ -102,6 +109,7 @@ fn read_csv(path: &Path) -> Result<LabelFile> {
         lines.next().ok_or_else(|| bad(path, "empty file"))?.split(',').map(|h| h.trim().to_lowercase()).collect();
     let col = |name: &str| header.iter().position(|h| h == name);
     let image = col("image_path");
+    let class = CLASS_FIELDS.iter().find_map(|f| col(f));
     let (points, boxes) = ((col("x"), col("y")), (col("xmin"), col("ymin"), col("xmax"), col("ymax")));
     let mut labels = Vec::new();
     let mut images = Vec::new();
@@ -113,6 +121,7 @@ fn read_csv(path: &Path) -> Result<LabelFile> {
                 .and_then(|c| c.parse().ok())
                 .ok_or_else(|| bad(path, format!("line {}: column {} is not a number", n + 2, header[i])))
         };
+        let class = class.and_then(|i| cells.get(i)).map(|c| c.to_string()).filter(|c| !c.is_empty());
         let label = match (points, boxes) {
             (_, (Some(a), Some(b), Some(c), Some(d))) => {
                 let (x0, y0, x1, y1) = (num(a)?, num(b)?, num(c)?, num(d)?);
@@ -120,10 +129,11 @@ fn read_csv(path: &Path) -> Result<LabelFile> {
                     centre: MapPoint { x: (x0 + x1) / 2.0, y: (y0 + y1) / 2.0 },
                     extent: Some((MapPoint { x: x0, y: y0 }, MapPoint { x: x1, y: y1 })),
                     ring: Vec::new(),
+                    class,
                 }
             }
             ((Some(x), Some(y)), _) => {
-                Label { centre: MapPoint { x: num(x)? + 0.5, y: num(y)? + 0.5 }, extent: None, ring: Vec::new() }
+                Label { centre: MapPoint { x: num(x)? + 0.5, y: num(y)? + 0.5 }, extent: None, ring: Vec::new(), class }
             }
             _ => return Err(bad(path, "needs columns x,y or xmin,ymin,xmax,ymax (pixel coordinates)")),
         };
@@ -153,9 +163,17 @@ fn read_ogr(path: &Path) -> Result<LabelFile> {
         if let Some(s) = &srs {
             wkt = s.to_wkt().ok();
         }
+        let class_field = {
+            let names: Vec<String> = layer.defn().fields().map(|f| f.name()).collect();
+            CLASS_FIELDS.iter().find_map(|c| names.iter().position(|n| n.eq_ignore_ascii_case(c)))
+        };
         for feature in layer.features() {
             let Some(g) = feature.geometry() else { continue };
             let geom: geo::Geometry<f64> = g.to_geo().map_err(|e| bad(path, format!("unreadable geometry: {e}")))?;
+            let class = class_field
+                .and_then(|i| feature.field_as_string(i).ok().flatten())
+                .map(|c| c.trim().to_owned())
+                .filter(|c| !c.is_empty());
             if matches!(geom, geo::Geometry::LineString(_) | geo::Geometry::MultiLineString(_) | geo::Geometry::Line(_))
             {
                 return Err(bad(
@@ -173,6 +191,7 @@ fn read_ogr(path: &Path) -> Result<LabelFile> {
                 extent: (!is_point)
                     .then(|| (MapPoint { x: r.min().x, y: r.min().y }, MapPoint { x: r.max().x, y: r.max().y })),
                 ring: exterior_ring(&geom),
+                class,
             });
         }
     }
@@ -189,6 +208,20 @@ fn read_ogr(path: &Path) -> Result<LabelFile> {
     };
     let images = vec![None; labels.len()];
     Ok(LabelFile { path: path.to_owned(), coords: LabelCoords::Map(wkt), labels, images, lonlat })
+}
+
+/// The class names `files` give their labels, most common first, with how
+/// many labels carry each.
+pub fn class_names(files: &[LabelFile]) -> Vec<(String, usize)> {
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for c in files.iter().flat_map(|f| &f.labels).filter_map(|l| l.class.as_ref()) {
+        match counts.iter_mut().find(|(n, _)| n == c) {
+            Some((_, k)) => *k += 1,
+            None => counts.push((c.clone(), 1)),
+        }
+    }
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    counts
 }
 
 /// The exterior ring of a polygon label (of its largest part), without the
@@ -223,6 +256,40 @@ pub(crate) fn transform(ct: &CoordTransform, pts: &[MapPoint]) -> std::result::R
         ct.transform_coords(&mut xs, &mut ys, &mut []).map_err(|e| e.to_string())?;
     }
     Ok(xs.into_iter().zip(ys).map(|(x, y)| MapPoint { x, y }).collect())
+}
+
+/// Why none of `files`' labels fell inside `rasters`, with the fix: the
+/// frame vector files are read in for a raster without georeferencing
+/// (x = column, y = -row, as QGIS shows it), and whether the labels would
+/// fall inside with y = +row, the frame of image tools that count rows down.
+pub fn why_none_inside(files: &[LabelFile], rasters: &[Raster]) -> String {
+    let vectors: Vec<&LabelFile> = files.iter().filter(|f| matches!(f.coords, LabelCoords::Map(_))).collect();
+    let Some(r) = rasters.iter().find(|r| !r.georef().has_transform()).filter(|_| !vectors.is_empty()) else {
+        return "check that the labels' CRS and extent match the imagery (ogrinfo -al -so, gdalinfo)".into();
+    };
+    let (w, h) = r.size();
+    let rows_down = vectors
+        .iter()
+        .flat_map(|f| &f.labels)
+        .filter(|l| l.centre.x >= 0.0 && l.centre.x < w as f64 && l.centre.y > 0.0 && l.centre.y < h as f64)
+        .count();
+    let mut why = format!(
+        "{} has no georeferencing, so vector labels are read in its pixel frame, x = column and y = -row (the frame \
+         QGIS shows the image in)",
+        r.path().display()
+    );
+    if rows_down > 0 {
+        why.push_str(&format!(
+            "; {rows_down} labels lie at y = +row instead: negate their y, digitise them over the image in QGIS, or \
+             give pixel columns and rows as CSV (x,y or xmin,ymin,xmax,ymax)"
+        ));
+    } else {
+        why.push_str(
+            "; digitise the labels over the image in QGIS, give pixel columns and rows as CSV, or georeference the \
+             image (--bounds WEST,SOUTH,EAST,NORTH, or a world file beside it)",
+        );
+    }
+    why
 }
 
 /// The labels of `files` that fall inside `raster`, in its pixel grid.

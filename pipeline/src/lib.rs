@@ -16,6 +16,7 @@ pub mod georef;
 pub mod grid;
 pub mod inputs;
 pub mod interrupt;
+pub mod label_hull;
 pub mod labels;
 pub mod map_raster;
 pub mod overlay;

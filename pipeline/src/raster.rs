@@ -5,6 +5,7 @@
 use crate::error::{Error, Result};
 use crate::georef::{GeoTransform, Georef};
 use detection::coords::{PixelPoint, PixelWindow};
+pub use detection::options::{Declared, LonLatBounds};
 use gdal::raster::{GdalType, RasterBand};
 use gdal::spatial_ref::SpatialRef;
 use gdal::{Dataset, DatasetOptions, GdalOpenFlags};
@@ -44,7 +45,8 @@ pub struct RasterInfo {
     pub crs: Option<CrsInfo>,
     /// GDAL's six geotransform coefficients, when the raster has them.
     pub geotransform: Option<[f64; 6]>,
-    /// Ground sample distance in metres, when a CRS tells the unit.
+    /// Ground sample distance in metres, when a CRS tells the unit (or, for
+    /// a raster without one, the user declared it).
     pub gsd_m: Option<Gsd>,
     /// WGS84 bounding box of the footprint, when georeferenced.
     pub bounds_wgs84: Option<BoundsWgs84>,
@@ -203,9 +205,24 @@ fn is_virtual_name(path: &Path) -> bool {
         || s.split_once(':').is_some_and(|(p, _)| p.len() > 1 && p.chars().all(|c| c.is_ascii_uppercase()))
 }
 
+/// The CRS in a `.prj` file beside `path` (same name), the companion of a
+/// world file; `None` when there is none or it is unreadable.
+fn prj_beside(path: &Path) -> Option<SpatialRef> {
+    let text = std::fs::read_to_string(path.with_extension("prj")).ok()?;
+    SpatialRef::from_wkt(text.trim()).or_else(|_| SpatialRef::from_esri(text.trim())).ok()
+}
+
 impl Raster {
     /// Opens any raster GDAL reads, read-only.
     pub fn open(path: impl AsRef<Path>) -> Result<Raster> {
+        Self::open_declared(path, &Declared::default())
+    }
+
+    /// Opens a raster, taking what `declared` states where the raster does
+    /// not state it: `--bounds` georeferences an image without
+    /// georeferencing, `--input-gsd` gives one without a CRS its metres per
+    /// pixel. Every command that reads rasters opens them through here.
+    pub fn open_declared(path: impl AsRef<Path>, declared: &Declared) -> Result<Raster> {
         let path = path.as_ref();
         init_gdal();
         if !is_virtual_name(path) && !path.exists() {
@@ -220,21 +237,36 @@ impl Raster {
         };
         let dataset = Dataset::open_ex(path, options)
             .map_err(|e| Error::NotRaster { path: path.to_owned(), reason: gdal_reason(&e) })?;
-        Self::from_dataset_as(path, dataset)
+        Self::from_dataset_as(path, dataset, declared)
     }
 
     /// Describes an open dataset, reporting it under `path`.
-    pub(crate) fn from_dataset_as(path: &Path, dataset: Dataset) -> Result<Raster> {
+    pub(crate) fn from_dataset_as(path: &Path, dataset: Dataset, declared: &Declared) -> Result<Raster> {
         let (width, height) = dataset.raster_size();
         if dataset.raster_count() == 0 || width == 0 || height == 0 {
             return Err(Error::NotRaster { path: path.to_owned(), reason: "it has no raster bands".into() });
         }
         let mut warnings = Vec::new();
-        let transform = dataset.geo_transform().ok().map(GeoTransform).filter(|t| *t != GeoTransform::IDENTITY);
-        let crs = dataset.spatial_ref().ok().filter(|s| s.to_wkt().is_ok_and(|w| !w.is_empty()));
+        let mut transform = dataset.geo_transform().ok().map(GeoTransform).filter(|t| *t != GeoTransform::IDENTITY);
+        let mut crs = dataset.spatial_ref().ok().filter(|s| s.to_wkt().is_ok_and(|w| !w.is_empty()));
+        // A world file (.jgw, .pgw, .wld) gives GDAL the transform only;
+        // its CRS is kept beside it as a .prj, as ESRI tools write it.
+        if let (Some(_), None) = (transform, &crs) {
+            crs = prj_beside(path);
+        }
+        match (transform, declared.bounds) {
+            (None, Some(b)) => {
+                transform = Some(GeoTransform::of_bounds(b, width, height));
+                crs = Some(crate::georef::wgs84()?);
+            }
+            (Some(_), Some(_)) => {
+                warnings.push("georeferenced already: --bounds does not apply to it, and is ignored".into())
+            }
+            _ => {}
+        }
         match (&transform, &crs) {
             (None, _) => warnings.push("no georeferencing: working in pixel coordinates (give it a world file or run gdal_translate -a_srs EPSG:XXXX -a_ullr ...)".into()),
-            (Some(_), None) => warnings.push("a geotransform but no CRS: outputs stay in map units, not WGS84 (run gdal_edit.py -a_srs EPSG:XXXX)".into()),
+            (Some(_), None) => warnings.push("a geotransform but no CRS: outputs stay in map units, not WGS84 (run gdal_edit.py -a_srs EPSG:XXXX, or put the CRS beside a world file as NAME.prj)".into()),
             _ => {}
         }
         let crs_info = crs.as_ref().map(crs_info);
@@ -276,7 +308,7 @@ impl Raster {
             ));
         }
         let centre = PixelPoint { x: width as f64 / 2.0, y: height as f64 / 2.0 };
-        let gsd_m = georef.gsd_m(centre).map(|(x, y)| Gsd { x, y });
+        let gsd_m = georef.gsd_m(centre).map(|(x, y)| Gsd { x, y }).or(declared.gsd_m.map(|g| Gsd { x: g, y: g }));
         let bounds_wgs84 = if georef.is_georeferenced() { footprint_bounds(&georef, width, height).ok() } else { None };
         let info = RasterInfo {
             path: path.to_owned(),

@@ -28,13 +28,10 @@ pub enum ModelView {
     /// As it is: its ground sample distance is the model's (within 1%), or
     /// the model states none.
     Native,
-    /// Resampled to `target_m` metres per pixel; `declared` is the ground
-    /// sample distance the user stated for a raster that states none.
+    /// Resampled to `target_m` metres per pixel.
     Resampled {
         /// The model's ground sample distance, metres.
         target_m: f64,
-        /// The user's statement, for rasters without one of their own.
-        declared: Option<Gsd>,
     },
     /// The raster states no ground sample distance and the user none: it is
     /// assumed to be the model's.
@@ -45,14 +42,13 @@ pub enum ModelView {
 }
 
 impl ModelView {
-    /// How `info`'s raster is to be seen by a model trained at `model_m`
-    /// metres per pixel, `input_gsd_m` standing for a missing ground sample
-    /// distance.
-    pub fn of(info: &crate::raster::RasterInfo, model_m: Option<f64>, input_gsd_m: Option<f64>) -> ModelView {
-        let declared = input_gsd_m.map(|g| Gsd { x: g, y: g });
-        match (model_m, info.gsd_m.or(declared)) {
+    /// How `info`'s raster (opened with what the user declared, see
+    /// [`Raster::open_declared`]) is to be seen by a model trained at
+    /// `model_m` metres per pixel.
+    pub fn of(info: &crate::raster::RasterInfo, model_m: Option<f64>) -> ModelView {
+        match (model_m, info.gsd_m) {
             (Some(model), Some(src)) if (src.mean() / model - 1.0).abs() > 0.01 => {
-                ModelView::Resampled { target_m: model, declared: declared.filter(|_| info.gsd_m.is_none()) }
+                ModelView::Resampled { target_m: model }
             }
             (Some(model_m), None) => ModelView::Unknown { model_m },
             _ => ModelView::Native,
@@ -69,7 +65,7 @@ impl Raster {
     /// This raster as `view` says a model sees it.
     pub fn seen_as(self, view: ModelView, how: Resampling) -> Result<Raster> {
         match view {
-            ModelView::Resampled { target_m, declared } => self.resampled(target_m, declared, how),
+            ModelView::Resampled { target_m } => self.resampled(target_m, None, how),
             ModelView::Native | ModelView::Unknown { .. } => Ok(self),
         }
     }
@@ -106,7 +102,7 @@ impl Raster {
             ..Default::default()
         };
         let dataset = Dataset::open_ex(Path::new(&xml), options).map_err(|e| fail(crate::raster::gdal_reason(&e)))?;
-        let mut out = Raster::from_dataset_as(path, dataset)?;
+        let mut out = Raster::from_dataset_as(path, dataset, &crate::raster::Declared::default())?;
         // The VRT carries no CRS for pixel-only sources, so its metric size
         // comes from what was declared, and its warnings from the source.
         out.set_derived(
@@ -127,9 +123,9 @@ fn vrt_xml(src: &Raster, out_w: usize, out_h: usize, how: Resampling) -> Result<
     if let Some(crs) = &info.crs {
         writeln!(x, r#"  <SRS dataAxisToSRSAxisMapping="1,2">{}</SRS>"#, escape(&crs.wkt))?;
     }
-    // Without georeferencing the source's map coordinates are its pixels, so
-    // the view maps its pixels back onto the source's.
-    let t = info.geotransform.map_or(crate::georef::GeoTransform::IDENTITY, crate::georef::GeoTransform);
+    // Without georeferencing the source's map coordinates are its pixel
+    // frame, so the view maps its pixels back onto the source's.
+    let t = info.geotransform.map_or(crate::georef::GeoTransform::PIXEL_FRAME, crate::georef::GeoTransform);
     let s = t.scaled(w as f64 / out_w as f64, h as f64 / out_h as f64).0;
     writeln!(
         x,

@@ -4,7 +4,7 @@
 //! uncertainty, counts and raster.
 
 use crate::error::{Error, Result};
-use crate::georef::Georef;
+use crate::georef::{GeoTransform, Georef};
 use crate::raster::RasterInfo;
 use detection::coords::PixelPoint;
 use detection::suggest::Suggestion;
@@ -49,7 +49,8 @@ pub fn write_suggestions(path: &Path, rasters: &[RasterInfo], suggestions: &[Sug
             let ring: Vec<(f64, f64)> = if wgs84 {
                 georef.pixel_to_wgs84(&corners)?.into_iter().map(|p| (p.lon, p.lat)).collect()
             } else {
-                corners.iter().map(|p| (p.x, -p.y)).collect()
+                // A mixed set is written in each raster's pixel frame.
+                corners.iter().map(|&p| GeoTransform::PIXEL_FRAME.apply(p)).map(|m| (m.x, m.y)).collect()
             };
             let wkt =
                 format!("POLYGON(({}))", ring.iter().map(|(x, y)| format!("{x} {y}")).collect::<Vec<_>>().join(","));

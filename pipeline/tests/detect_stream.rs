@@ -30,6 +30,7 @@ impl DarkCentre {
                 heatmap: false,
                 data_type: None,
                 training_stats: None,
+                learned_gsd_m: None,
             },
         }
     }
@@ -82,6 +83,7 @@ fn options(source: CandidateSource, tile: usize) -> DetectOptions {
         score_threshold: 0.5,
         suppression_m: 3.0,
         input_gsd_m: None,
+        bounds: None,
         resampling: Resampling::Average,
     }
 }

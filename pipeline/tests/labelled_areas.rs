@@ -18,7 +18,7 @@ fn sampling() -> Sampling {
         gsd_m: 0.5,
         negatives_per_positive: 2.0,
         negative_distance_m: 4.0,
-        input_gsd_m: None,
+        declared: Default::default(),
         seed: 1,
     }
 }

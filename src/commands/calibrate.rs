@@ -13,6 +13,6 @@ pub fn run(args: &CalibrateArgs) -> Result<Status> {
     let sets = rsdetect::outputs::select_sets(&args.images, &args.list)?;
     let labels = pipeline::labels::read_label_files(&args.labels)?;
     let section = CalibrateSection { rule: args.rule.to_string(), tta: args.tta, ..CalibrateSection::default() };
-    calibrate_model(&args.model, &sets, &labels, &section, args.device, args.input_gsd)?;
+    calibrate_model(&args.model, &sets, &labels, &section, args.device, args.declared.declared())?;
     Ok(Status::Ok)
 }

@@ -45,7 +45,7 @@ pub fn run(args: &CandidatesArgs) -> Result<Status> {
     }
     for path in &paths {
         let outcome = (|| -> Result<FeatureSet> {
-            let raster = pipeline::Raster::open(path)?;
+            let raster = pipeline::Raster::open_declared(path, &args.declared.declared())?;
             let bands: Vec<usize> = (1..=raster.band_count().min(3)).collect();
             // Candidates are shown at the raster's own resolution.
             let spec = PatchSpec {
@@ -60,6 +60,7 @@ pub fn run(args: &CandidatesArgs) -> Result<Status> {
                 heatmap: false,
                 data_type: None,
                 training_stats: None,
+                learned_gsd_m: None,
             };
             let opts = config.resolve(&spec)?;
             let r = detect_raster(path, &mut Everything(spec), &opts, &mut |_, _| {})?;

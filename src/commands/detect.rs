@@ -48,7 +48,7 @@ pub fn run(args: &DetectArgs) -> Result<Status> {
         None => {}
     }
     let mut opts = config.resolve(classifier.spec())?;
-    opts.input_gsd_m = args.input_gsd;
+    opts.declare(args.declared.declared());
     let class = classifier.meta().classes[classifier.meta().positive].clone();
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("{}: cannot create the output folder (choose another --out)", args.out.display()))?;
@@ -119,8 +119,8 @@ pub fn run(args: &DetectArgs) -> Result<Status> {
             continue;
         }
         // A raster that cannot be opened fails in detect_raster, with the reason.
-        if let Ok(raster) = pipeline::Raster::open(path) {
-            match pipeline::applicability::check(&raster, classifier.spec(), &model_name, opts.input_gsd_m) {
+        if let Ok(raster) = pipeline::Raster::open_declared(path, &opts.declared()) {
+            match pipeline::applicability::check(&raster, classifier.spec(), &model_name) {
                 Ok(fit) => {
                     for w in &fit.warnings {
                         bars.suspend(|| tracing::warn!("{}: {w}", path.display()));
@@ -154,7 +154,7 @@ pub fn run(args: &DetectArgs) -> Result<Status> {
                 export::write_ogr(&args.out.join(format!("{name}.{}", f.extension())), *f, &set)?;
             }
             if args.quicklook {
-                let raster = pipeline::Raster::open(path)?;
+                let raster = pipeline::Raster::open_declared(path, &opts.declared())?;
                 pipeline::quicklook::quicklook(&raster, &r.detections, &class, &args.out.join(format!("{name}.png")))?;
             }
             // Last: its presence marks the raster finished, for resuming.
@@ -213,6 +213,7 @@ pub fn run(args: &DetectArgs) -> Result<Status> {
         crs: Some(format!("{:?}", args.crs).to_lowercase()),
         shard: args.shard.map(|sh| format!("{}/{}", sh.k, sh.n)),
         merged_from: None,
+        formats: formats.iter().map(|f| f.extension().to_owned()).collect(),
         totals: Totals { inputs: records.len(), failed, detections: merged.features.len() },
         interrupted: interrupted.then(|| format!("after {} of {} rasters", records.len(), paths.len() + missing.len())),
         seconds: Some(start.elapsed().as_secs_f64()),

@@ -12,6 +12,7 @@ use detection::formats::report::{BestPoint, EvalReport, InputCounts, SweepPoint,
 use detection::objects::PixelLabel;
 use detection::reliability::{reliability, Reliability};
 use pipeline::labels::{labels_in_raster, LabelFile};
+use pipeline::raster::Declared;
 use std::path::{Path, PathBuf};
 
 /// Detections of one raster, and the labels inside it.
@@ -24,14 +25,14 @@ struct Scene {
     pixel_m: f64,
 }
 
-fn load(path: &Path, file: &Path, labels: &[LabelFile]) -> Result<Scene> {
-    let raster = pipeline::Raster::open(path)
+fn load(path: &Path, file: &Path, labels: &[LabelFile], declared: &Declared) -> Result<Scene> {
+    let raster = pipeline::Raster::open_declared(path, declared)
         .with_context(|| "the raster the detections came from is needed for its georeferencing")?;
     let found = rsdetect::outputs::detections_in_pixels(&raster, file)?;
     let dets = found.iter().map(|d| d.det).collect();
     let uncertainty = found.iter().map(|d| d.feature.uncertainty).collect();
     let truth = labels_in_raster(labels, &raster)?;
-    let pixel_m = raster.info().gsd_m.map(|g| g.mean()).unwrap_or(1.0);
+    let pixel_m = raster.info().gsd_m.map_or(1.0, |g| g.mean());
     Ok(Scene { path: path.to_owned(), dets, uncertainty, truth, pixel_m })
 }
 
@@ -44,13 +45,14 @@ pub fn run(args: &EvaluateArgs) -> Result<Status> {
     }
     let labels = pipeline::labels::read_label_files(&args.labels)?;
     let inputs = rsdetect::outputs::outputs_of(&args.detections)?;
+    let declared = rsdetect::outputs::declared_of(&args.detections)?;
     if inputs.is_empty() {
         bail!("{}: no detections to evaluate", args.detections.display());
     }
     let mut scenes = Vec::new();
     let mut failed = 0;
     for (path, file) in &inputs {
-        match load(path, file, &labels) {
+        match load(path, file, &labels, &declared) {
             Ok(s) => scenes.push(s),
             Err(e) => {
                 eprintln!("error: {}: {e:#}", path.display());
@@ -60,10 +62,15 @@ pub fn run(args: &EvaluateArgs) -> Result<Status> {
     }
     let labelled: usize = labels.iter().map(|f| f.labels.len()).sum();
     if labelled > 0 && !scenes.is_empty() && scenes.iter().all(|s| s.truth.is_empty()) {
+        let opened = scenes
+            .iter()
+            .map(|s| pipeline::Raster::open_declared(&s.path, &declared))
+            .collect::<Result<Vec<_>, _>>()?;
         bail!(
-            "none of the {labelled} labels of {} falls inside the {} raster(s) detected on; check that the labels' CRS and extent match the imagery (ogrinfo -al -so, gdalinfo)",
+            "none of the {labelled} labels of {} falls inside the {} raster(s) detected on; {}",
             labels.iter().map(|f| f.path.display().to_string()).collect::<Vec<_>>().join(", "),
-            scenes.len()
+            scenes.len(),
+            pipeline::labels::why_none_inside(&labels, &opened)
         );
     }
     let threshold = args.score_threshold.unwrap_or(0.0);

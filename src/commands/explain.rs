@@ -33,7 +33,7 @@ const DEFAULT_TOP: usize = 10;
 /// rasters were brought to its ground sample distance.
 struct Recorded {
     model: Option<PathBuf>,
-    input_gsd_m: Option<f64>,
+    declared: pipeline::raster::Declared,
     resampling: Resampling,
 }
 
@@ -46,10 +46,14 @@ pub fn run(args: &ExplainArgs) -> Result<Status> {
     let recorded = match args.detections.is_dir().then(|| read_run(&args.detections)) {
         Some(Ok(run)) => Recorded {
             model: run.model.map(|m| m.path),
-            input_gsd_m: run.config.as_ref().and_then(|c| c.input_gsd_m),
+            declared: run.config.as_ref().map(|c| c.declared()).unwrap_or_default(),
             resampling: run.config.map(|c| c.resampling).unwrap_or_default(),
         },
-        _ => Recorded { model: None, input_gsd_m: None, resampling: Resampling::default() },
+        _ => Recorded {
+            model: None,
+            declared: rsdetect::outputs::declared_of(&args.detections)?,
+            resampling: Resampling::default(),
+        },
     };
     let model_path = super::model_path(args.model.as_deref().or(recorded.model.as_deref()))?;
     let classifier = TchClassifier::load(&model_path, args.device)?;
@@ -119,14 +123,14 @@ fn explain_raster(
     path: &Path,
     file: &Path,
 ) -> Result<Vec<Explained>> {
-    let source = Raster::open(path)?;
+    let source = Raster::open_declared(path, &recorded.declared)?;
     let chosen = choose(args, detections_in_pixels(&source, file)?);
     if chosen.is_empty() {
         return Ok(Vec::new());
     }
     let spec = detection::classify::PatchClassifier::spec(classifier).clone();
-    let view_of = ModelView::of(source.info(), spec.gsd_m, recorded.input_gsd_m);
-    let view = Raster::open(path)?.seen_as(view_of, recorded.resampling)?;
+    let view_of = ModelView::of(source.info(), spec.gsd_m);
+    let view = Raster::open_declared(path, &recorded.declared)?.seen_as(view_of, recorded.resampling)?;
     let resampled = view_of.is_resampled();
     let name = path.file_stem().unwrap_or_default().to_string_lossy().into_owned();
     let map_path = args.out.join(format!("{name}.explain.tif"));

@@ -10,7 +10,7 @@ pub fn run(args: &InfoArgs) -> anyhow::Result<Status> {
     let (paths, mut errors) = pipeline::inputs::find_rasters(&args.inputs);
     let mut infos = Vec::new();
     for path in &paths {
-        match Raster::open(path) {
+        match Raster::open_declared(path, &args.declared.declared()) {
             Ok(r) => infos.push(r.info().clone()),
             Err(e) => errors.push(e),
         }

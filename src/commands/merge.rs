@@ -5,16 +5,24 @@ use crate::cli::MergeArgs;
 use crate::commands::Status;
 use anyhow::{Context, Result};
 use detection::formats::run::{InputRecord, InputStatus, RunFile, Totals, RUN_VERSION};
-use pipeline::export;
-use rsdetect::outputs::{merge_outputs, output_names, outputs_of, write_run, MERGED};
+use pipeline::export::{self, OgrFormat};
+use rsdetect::outputs::{merge_outputs, output_names, outputs_of, read_run, write_run, MERGED};
 use std::path::PathBuf;
 
 /// Copies every shard's per-input files and writes the merged file.
 pub fn run(args: &MergeArgs) -> Result<Status> {
     let mut inputs: Vec<(PathBuf, PathBuf)> = Vec::new();
+    // Every format a shard wrote besides GeoJSON is written here too.
+    let mut formats: Vec<OgrFormat> = Vec::new();
     for dir in &args.dirs {
         inputs.extend(outputs_of(dir).with_context(|| format!("{}: not a detect output folder", dir.display()))?);
+        for f in read_run(dir)?.formats.iter().filter_map(|f| OgrFormat::of_extension(f)) {
+            if !formats.contains(&f) {
+                formats.push(f);
+            }
+        }
     }
+    formats.sort_by_key(|f| f.extension());
     inputs.sort();
     inputs.dedup_by(|a, b| a.0 == b.0);
     std::fs::create_dir_all(&args.out)
@@ -28,11 +36,20 @@ pub fn run(args: &MergeArgs) -> Result<Status> {
             let bytes = std::fs::read(file).with_context(|| format!("{}: cannot read", file.display()))?;
             export::write_atomic(&to, &bytes)?;
         }
+        if !formats.is_empty() {
+            let set = export::read_geojson(&to)?;
+            for f in &formats {
+                export::write_ogr(&args.out.join(format!("{name}.{}", f.extension())), *f, &set)?;
+            }
+        }
         copied.push((path.clone(), to));
     }
     let merged = merge_outputs(copied)?;
     let merged_file = args.out.join(format!("{MERGED}.geojson"));
     export::write_atomic(&merged_file, export::geojson(&merged).as_bytes())?;
+    for f in &formats {
+        export::write_ogr(&args.out.join(format!("{MERGED}.{}", f.extension())), *f, &merged)?;
+    }
     let run = RunFile {
         version: RUN_VERSION,
         rsdetect: env!("CARGO_PKG_VERSION").into(),
@@ -42,6 +59,7 @@ pub fn run(args: &MergeArgs) -> Result<Status> {
         crs: None,
         shard: None,
         merged_from: Some(args.dirs.clone()),
+        formats: formats.iter().map(|f| f.extension().to_owned()).collect(),
         inputs: paths
             .iter()
             .zip(&names)

@@ -10,7 +10,7 @@ pub fn run(args: &ModelsArgs) -> anyhow::Result<Status> {
         println!("{}", serde_json::to_string_pretty(&shipped)?);
     } else {
         for m in &shipped {
-            println!("{:<12} {}", m.name, m.summary);
+            println!("{:<12} {:<8} {}", m.name, m.class.as_deref().unwrap_or("?"), m.summary);
         }
     }
     Ok(if shipped.is_empty() { Status::NothingFound } else { Status::Ok })

@@ -26,7 +26,7 @@ pub fn run(args: &SuggestArgs) -> Result<Status> {
     let model_gsd = classifier.meta().gsd_m;
     let config = Config { score_threshold: Some(FLOOR), ..Config::default() };
     let mut opts = config.resolve(classifier.spec())?;
-    opts.input_gsd_m = args.input_gsd;
+    opts.declare(args.declared.declared());
     let (paths, missing) = pipeline::inputs::find_rasters(&args.inputs);
     for e in &missing {
         eprintln!("error: {e}");
@@ -36,7 +36,7 @@ pub fn run(args: &SuggestArgs) -> Result<Status> {
         match detect_raster(path, &mut classifier, &opts, &mut |_, _| {}) {
             Ok(r) => {
                 // The window's side in the raster's own pixels.
-                let gsd = r.info.gsd_m.map(|g| g.mean()).or(args.input_gsd).unwrap_or(model_gsd);
+                let gsd = r.info.gsd_m.map_or(model_gsd, |g| g.mean());
                 let side = ((args.window as f64 * model_gsd / gsd).round() as usize).max(1);
                 let size = (r.info.width, r.info.height);
                 all.extend(rank_windows(infos.len(), &r.detections, size, side, threshold, args.count));

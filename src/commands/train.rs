@@ -7,6 +7,7 @@
 use crate::cli::TrainArgs;
 use crate::commands::Status;
 use anyhow::{bail, Context, Result};
+use detection::applicability::{BandStats, Imagery};
 use detection::evaluate::MatchRule;
 use detection::formats::train_config::TrainFile;
 use detection::formats::training::{EpochLog, TrainingRecord, TrainingSettings};
@@ -26,7 +27,8 @@ pub fn run(args: &TrainArgs) -> Result<Status> {
     let Some(first_path) = train_paths.first() else {
         bail!("no training rasters found under {:?}", args.images);
     };
-    let first = pipeline::Raster::open(first_path)?;
+    let declared = args.declared.declared();
+    let first = pipeline::Raster::open_declared(first_path, &declared)?;
     let bands = args.bands.clone().unwrap_or_else(|| (1..=first.band_count()).collect());
     let own_network = args.config.is_some() || args.arch.is_some();
     let from = match &args.resume {
@@ -76,8 +78,25 @@ pub fn run(args: &TrainArgs) -> Result<Status> {
     let labels = Labels {
         files: pipeline::labels::read_label_files(&args.labels)?,
         areas: pipeline::areas::read_area_files(&args.areas)?,
+        all_labelled: args.all_labelled || cfg.sampling.all_labelled,
+        declared,
     };
     eprintln!("{}", labels.assumption());
+    // The labels' own name for what they mark is the model's class, and so
+    // every output's.
+    let names = pipeline::labels::class_names(&labels.files);
+    if let Some((name, _)) = names.first() {
+        if names.len() > 1 {
+            let all: Vec<String> = names.iter().map(|(n, k)| format!("{n} {k}")).collect();
+            eprintln!(
+                "the labels name {} classes ({}): the model finds them all, as {name}",
+                names.len(),
+                all.join(", ")
+            );
+        }
+        cfg.model.class = name.clone();
+    }
+    labels.check_areas_overlap(&train_paths)?;
     let gsd_m = match (args.gsd, inherited) {
         (Some(g), _) if g > 0.0 => g,
         (Some(g), _) => bail!("--gsd {g}: a ground sample distance is a positive number of metres"),
@@ -87,8 +106,7 @@ pub fn run(args: &TrainArgs) -> Result<Status> {
             .info()
             .gsd_m
             .map(|g| g.mean())
-            .or(args.input_gsd)
-            .context("the first raster states no ground sample distance: pass --input-gsd")?,
+            .context("the first raster states no ground sample distance: pass --input-gsd, or --bounds")?,
     };
     let sampling = Sampling {
         bands: bands.clone(),
@@ -96,7 +114,7 @@ pub fn run(args: &TrainArgs) -> Result<Status> {
         gsd_m,
         negatives_per_positive: cfg.sampling.negatives_per_positive,
         negative_distance_m: cfg.sampling.negative_distance_m,
-        input_gsd_m: args.input_gsd,
+        declared,
         seed: cfg.train.seed,
     };
     let heatmap = arch.is_heatmap();
@@ -134,15 +152,28 @@ pub fn run(args: &TrainArgs) -> Result<Status> {
         );
     }
     if n_train == 0 {
-        bail!("no labels fall inside the training rasters: check that the labels' CRS and extent match the imagery");
+        let opened =
+            train_paths.iter().map(|p| pipeline::Raster::open_declared(p, &declared)).collect::<Result<Vec<_>, _>>()?;
+        bail!(
+            "no labels fall inside the training rasters: {}",
+            pipeline::labels::why_none_inside(&labels.files, &opened)
+        );
     }
     if val_data.is_empty() && cfg.train.patience.is_some() {
         eprintln!(
-            "too little imagery to hold out a block for validation: training all {} epochs without early stopping \
-             (give --val-images or --val-list to validate)",
-            cfg.train.epochs
+            "no second block of {} px holds labelled objects, so none is held out to validate: training all {} epochs \
+             without early stopping, and the operating point stays {} (label objects in more of the imagery, or give \
+             --val-images or --val-list to validate)",
+            cfg.sampling.chip,
+            cfg.train.epochs,
+            if inherited.is_some() { "the starting model's" } else { "at the defaults" }
         );
         cfg.train.patience = None;
+    } else if !val_data.is_empty() && n_val < rsdetect::training::THIN_VALIDATION {
+        eprintln!(
+            "validation holds only {n_val} objects: the kept epoch and the operating point rest on few and are rough \
+             (label more, or give --val-images or --val-list)"
+        );
     }
 
     let device = models::resolve(args.device)?;
@@ -150,6 +181,7 @@ pub fn run(args: &TrainArgs) -> Result<Status> {
     let command: Vec<String> = std::env::args().collect();
     let mut meta =
         ModelMeta::new(arch, bands.clone(), cfg.model.patch, gsd_m, vec!["background".into(), cfg.model.class.clone()]);
+    meta.imagery = learned_imagery(&train_paths, &declared, gsd_m, (&mean, &std))?;
     meta.mean = mean;
     meta.std = std;
     meta.data_type =
@@ -183,9 +215,9 @@ pub fn run(args: &TrainArgs) -> Result<Status> {
     models::seed(cfg.train.seed);
     let mut model = Model::new(meta, device).map_err(anyhow::Error::msg)?;
     let mut first_epoch = 0;
-    if let Start::From { path, meta, .. } = &from {
+    if let Start::From { path, name, meta, .. } = &from {
         let loaded = model.load_weights_file(path, Strictness::Transfer)?;
-        eprintln!("{}: {} tensors taken for transfer", path.display(), loaded.len());
+        eprintln!("{name}: {} tensors taken for transfer", loaded.len());
         keep_init_normalisation(&mut model.meta, meta);
     }
     if let Some(ckpt) = &args.resume {
@@ -294,11 +326,39 @@ pub fn run(args: &TrainArgs) -> Result<Status> {
             calibrate_on_chips(&args.out, val, &cfg.calibrate, gsd_m)?;
         }
         _ if !val_paths.is_empty() => {
-            calibrate_model(&args.out, &val_sets, &labels.files, &cfg.calibrate, args.device, args.input_gsd)?;
+            calibrate_model(&args.out, &val_sets, &labels.files, &cfg.calibrate, args.device, declared)?;
         }
         _ => eprintln!("no validation data: the operating point stays at the defaults (give --val-list to choose one)"),
     }
     Ok(Status::Ok)
+}
+
+/// The imagery the model learns from, when the network sees it resampled:
+/// the training rasters' own ground sample distances (finest, coarsest) and
+/// band statistics (`stats`, mean and standard deviation), which detect
+/// judges a raster against. `None` when every raster is at `gsd_m`.
+fn learned_imagery(
+    paths: &[std::path::PathBuf],
+    declared: &pipeline::raster::Declared,
+    gsd_m: f64,
+    stats: (&[f32], &[f32]),
+) -> Result<Option<Imagery>> {
+    let mut native = Vec::with_capacity(paths.len());
+    for p in paths {
+        if let Some(g) = pipeline::Raster::open_declared(p, declared)?.info().gsd_m {
+            native.push(g.mean());
+        }
+    }
+    if native.iter().all(|g| (g / gsd_m - 1.0).abs() <= 0.01) {
+        return Ok(None);
+    }
+    let round = |v: f64| (v * 1e4).round() / 1e4;
+    let (lo, hi) = native.iter().fold((f64::MAX, f64::MIN), |(a, b), &g| (a.min(g), b.max(g)));
+    let stats = BandStats {
+        mean: stats.0.iter().map(|&v| round(v as f64)).collect(),
+        sd: stats.1.iter().map(|&v| round(v as f64)).collect(),
+    };
+    Ok(Some(Imagery { gsd_m: [round(lo), round(hi)], stats }))
 }
 
 /// The transferred weights learned on inputs normalised by the init model's

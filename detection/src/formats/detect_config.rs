@@ -221,6 +221,7 @@ impl Config {
             score_threshold,
             suppression_m,
             input_gsd_m: None,
+            bounds: None,
             resampling: self.resampling.unwrap_or_default(),
         })
     }
@@ -243,6 +244,7 @@ mod tests {
             heatmap: false,
             data_type: None,
             training_stats: None,
+            learned_gsd_m: None,
         }
     }
 

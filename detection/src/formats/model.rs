@@ -51,6 +51,11 @@ pub struct ModelMeta {
     /// an untrained model). Its keys are written in sorted order.
     #[serde(default, serialize_with = "crate::formats::sorted")]
     pub training: Option<TrainingRecord>,
+    /// The imagery it learned from, when the network saw it resampled
+    /// (another ground sample distance than `gsd_m`): what a raster is
+    /// judged against before a run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imagery: Option<crate::applicability::Imagery>,
 }
 
 impl ModelMeta {
@@ -74,6 +79,7 @@ impl ModelMeta {
             tta: false,
             data_type: None,
             training: None,
+            imagery: None,
         }
     }
 

@@ -34,6 +34,10 @@ pub struct RunFile {
     /// The folders a merge combined.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged_from: Option<Vec<PathBuf>>,
+    /// The formats written besides GeoJSON (`gpkg`, `shp`), which a merge
+    /// writes too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub formats: Vec<String>,
     /// One record per input, in the order processed.
     pub inputs: Vec<InputRecord>,
     /// Sums over the inputs.
@@ -160,6 +164,7 @@ mod tests {
             crs: Some("wgs84".into()),
             shard: None,
             merged_from: None,
+            formats: vec!["gpkg".into()],
             inputs: vec![InputRecord {
                 path: "a.tif".into(),
                 output: Some("a.geojson".into()),

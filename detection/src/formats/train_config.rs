@@ -80,11 +80,14 @@ pub struct SamplingSection {
     pub negative_distance_m: f64,
     /// Side of the chips rasters are cut into, pixels (heatmap networks).
     pub chip: usize,
+    /// Every object of every training raster is labelled (as `train
+    /// --all-labelled`): background is learned wherever there is no label.
+    pub all_labelled: bool,
 }
 
 impl Default for SamplingSection {
     fn default() -> Self {
-        SamplingSection { negatives_per_positive: 2.0, negative_distance_m: 3.0, chip: 256 }
+        SamplingSection { negatives_per_positive: 2.0, negative_distance_m: 3.0, chip: 256, all_labelled: false }
     }
 }
 
