@@ -47,7 +47,10 @@ def write_csv(path, image, rows):
 
 
 def write_area(path, x1, y1):
-    ring = [[0, 0], [x1, 0], [x1, y1], [0, y1], [0, 0]]
+    """The labelled strip, columns 0..x1 and rows 0..y1, as a polygon in the
+    frame QGIS shows an image without georeferencing in (x = column,
+    y = -row): what a user draws over the image."""
+    ring = [[0, 0], [0, -y1], [x1, -y1], [x1, 0], [0, 0]]
     feature = {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [ring]}}
     json.dump({"type": "FeatureCollection", "features": [feature]}, open(path, "w"))
 
