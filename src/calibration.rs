@@ -46,7 +46,7 @@ pub fn calibrate_model(
     for path in &rasters {
         let raster = pipeline::Raster::open_declared(path, &declared)?;
         let truth = labels_in_raster(labels, &raster)?;
-        truths.push((truth, raster.info().gsd_m.map_or(1.0, |g| g.mean())));
+        truths.push((truth, raster.info().distance_scale()));
     }
     let thresholds = sweep_thresholds();
     // Progress lines only where someone watches; logs get the results.

@@ -41,7 +41,7 @@ pub fn detections_in_pixels(raster: &pipeline::Raster, file: &Path) -> Result<Ve
             georef.wgs84_to_pixel(&corners.iter().map(|&[lon, lat]| LonLat { lon, lat }).collect::<Vec<_>>())?
         }
         FeatureCrs::Wgs84 => Vec::new(),
-        FeatureCrs::Native { .. } | FeatureCrs::Pixel => {
+        FeatureCrs::Native { .. } | FeatureCrs::Pixel | FeatureCrs::MapUnits => {
             corners.iter().map(|&[x, y]| georef.map_to_pixel(MapPoint { x, y })).collect()
         }
     };

@@ -104,7 +104,7 @@ impl Labels {
             (false, _) => Some(areas_in_raster(&self.areas, &raster)?),
             (true, true) => None,
             (true, false) => {
-                let pixel_m = raster.info().gsd_m.map_or(1.0, |g| g.mean());
+                let pixel_m = raster.info().distance_scale();
                 Some(padded_label_hull(&found, hull_pad_px(&found, pixel_m)).into_iter().collect())
             }
         };

@@ -218,6 +218,12 @@ fn bounds_world_files_and_kml_overlays_give_the_georeferenced_copys_detections()
     let info: Value = serde_json::from_slice(&info.stdout).unwrap();
     let gsd = info[0]["gsd_m"]["x"].as_f64().unwrap();
     assert!((gsd - 0.504).abs() < 0.005, "{gsd} m per pixel");
+    // One image's edges do not fit two images.
+    let second = screenshot(dir.path(), "second.png");
+    let o = rsdetect(&["info", s(&png), s(&second), "--bounds", &bounds]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("--bounds gives one image's edges, but 2 rasters"), "{}", text(&o.stderr));
+    std::fs::remove_file(&second).unwrap();
 
     let detect = |input: &Path, name: &str, extra: &[&str]| {
         let out = dir.path().join(name);
@@ -252,6 +258,16 @@ fn bounds_world_files_and_kml_overlays_give_the_georeferenced_copys_detections()
             }
         }
     }
+
+    // Without its .prj, the world file's map units, where QGIS draws it.
+    std::fs::remove_file(world.with_extension("prj")).unwrap();
+    let out = dir.path().join("no-crs");
+    let err = ok(&rsdetect(&["detect", s(&world), "--input-gsd", "0.5", "--out", s(&out), "--device", "cpu"]));
+    assert!(err.contains("no CRS; world.geojson is in the map units of its geotransform"), "{err}");
+    let v = json(&out.join("world.geojson"));
+    assert!(v["rsdetect:coordinates"].as_str().unwrap().starts_with("map units"));
+    let p = &v["features"][0]["geometry"]["coordinates"][0][0];
+    assert!((w..e).contains(&p[0].as_f64().unwrap()) && (south..n).contains(&p[1].as_f64().unwrap()), "{p}");
 
     // What Google Earth saves for an image overlay: GDAL opens it as is.
     let kml = dir.path().join("overlay.kml");

@@ -16,7 +16,7 @@ const SAMPLE_SIDE: usize = 256;
 /// the fix the warnings give (`raster` opened with what the user declared,
 /// so a stated ground sample distance counts).
 pub fn check(raster: &Raster, spec: &PatchSpec, model: &str) -> Result<Applicability> {
-    let gsd_m = raster.info().gsd_m.map(|g| g.mean());
+    let gsd_m = raster.info().metres_per_pixel();
     let (stats, sampled_pixels) = match spec.training_stats {
         Some(_) => {
             let (stats, n) = sample_stats(raster, &spec.bands)?;

@@ -354,7 +354,7 @@ fn mode_for(
 
 /// Metres per pixel of the view, as the model sees it.
 fn view_metres(view: &Raster, spec: &PatchSpec) -> f64 {
-    view.info().gsd_m.map(|g| g.mean()).or(spec.gsd_m).unwrap_or(1.0)
+    view.info().metres_per_pixel().or(spec.gsd_m).unwrap_or(1.0)
 }
 
 /// Finds objects in one raster. `on_tile(done, total)` is called on this

@@ -50,6 +50,9 @@ pub enum FeatureCrs {
     /// No georeferencing: x is the pixel column, y the negated row, which is
     /// where QGIS draws a raster without georeferencing.
     Pixel,
+    /// A geotransform but no CRS: the map units of the raster's transform,
+    /// where QGIS draws it.
+    MapUnits,
 }
 
 /// One detection ready to write.
@@ -110,6 +113,11 @@ pub fn features(r: &RasterDetections, class: &str, crs: OutputCrs) -> Result<Fea
     let (set_crs, decimals) = match (crs, georef.is_georeferenced(), &r.info.crs) {
         (OutputCrs::Wgs84, true, _) => (FeatureCrs::Wgs84, 7),
         (OutputCrs::Native, true, Some(c)) => (FeatureCrs::Native { wkt: c.wkt.clone(), epsg: c.epsg }, 3),
+        // Units unknown (degrees, feet, metres): a thousandth of a pixel.
+        _ if georef.has_transform() => {
+            let (sx, sy) = georef.transform().pixel_size();
+            (FeatureCrs::MapUnits, (3.0 - sx.min(sy).log10()).ceil().clamp(3.0, 12.0) as i32)
+        }
         _ => (FeatureCrs::Pixel, 3),
     };
     // From the CRS, or for rasters without one the --input-gsd detect used.
@@ -122,7 +130,7 @@ pub fn features(r: &RasterDetections, class: &str, crs: OutputCrs) -> Result<Fea
         };
         let ring: Vec<[f64; 2]> = match set_crs {
             FeatureCrs::Wgs84 => georef.pixel_to_wgs84(&pts)?.into_iter().map(|p| [p.lon, p.lat]).collect(),
-            FeatureCrs::Native { .. } | FeatureCrs::Pixel => {
+            FeatureCrs::Native { .. } | FeatureCrs::Pixel | FeatureCrs::MapUnits => {
                 pts.iter().map(|&p| georef.pixel_to_map(p)).map(|m| [m.x, m.y]).collect()
             }
         };
@@ -158,6 +166,9 @@ pub fn geojson(set: &FeatureSet) -> String {
         FeatureCrs::Pixel => {
             s.push_str("\"rsdetect:coordinates\":\"pixel: x = column, y = -row (not georeferenced; the frame QGIS shows the image in)\",")
         }
+        FeatureCrs::MapUnits => {
+            s.push_str("\"rsdetect:coordinates\":\"map units of the raster's geotransform (it has no CRS)\",")
+        }
     }
     s.push_str("\"features\":[");
     for (i, f) in set.features.iter().enumerate() {
@@ -191,8 +202,12 @@ pub fn read_geojson(path: &Path) -> Result<FeatureSet> {
     let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
     let v: Value =
         serde_json::from_str(&text).map_err(|e| bad(format!("not valid JSON ({e}); delete it to redo that input")))?;
-    let crs = if v.get("rsdetect:coordinates").is_some() {
-        FeatureCrs::Pixel
+    let crs = if let Some(c) = v.get("rsdetect:coordinates").and_then(Value::as_str) {
+        if c.starts_with("pixel") {
+            FeatureCrs::Pixel
+        } else {
+            FeatureCrs::MapUnits
+        }
     } else if let Some(name) = v.pointer("/crs/properties/name").and_then(Value::as_str) {
         let epsg = name.rsplit(':').next().and_then(|c| c.parse().ok());
         let wkt = epsg.and_then(|c| SpatialRef::from_epsg(c).ok()).and_then(|s| s.to_wkt().ok()).unwrap_or_default();
@@ -327,7 +342,7 @@ pub fn write_ogr(path: &Path, format: OgrFormat, set: &FeatureSet) -> Result<()>
         let srs = match &set.crs {
             FeatureCrs::Wgs84 => Some(crate::georef::wgs84()?),
             FeatureCrs::Native { wkt, .. } => Some(SpatialRef::from_wkt(wkt).map_err(fail)?),
-            FeatureCrs::Pixel => None,
+            FeatureCrs::Pixel | FeatureCrs::MapUnits => None,
         };
         let name = path.file_stem().unwrap_or_default().to_string_lossy().into_owned();
         // GeoPackage writes far faster in one transaction; Shapefiles have none.

@@ -211,11 +211,13 @@ fn read_ogr(path: &Path) -> Result<LabelFile> {
 }
 
 /// The class names `files` give their labels, most common first, with how
-/// many labels carry each.
+/// many labels carry each. Names differing only in case are one (the first
+/// seen spelling); numbers are class indices, not names, and are left out.
 pub fn class_names(files: &[LabelFile]) -> Vec<(String, usize)> {
     let mut counts: Vec<(String, usize)> = Vec::new();
-    for c in files.iter().flat_map(|f| &f.labels).filter_map(|l| l.class.as_ref()) {
-        match counts.iter_mut().find(|(n, _)| n == c) {
+    let named = files.iter().flat_map(|f| &f.labels).filter_map(|l| l.class.as_ref());
+    for c in named.filter(|c| c.parse::<f64>().is_err()) {
+        match counts.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(c)) {
             Some((_, k)) => *k += 1,
             None => counts.push((c.clone(), 1)),
         }
@@ -426,6 +428,30 @@ pub fn find_label_files(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn class_names_from_csv_voc_and_ogr() {
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("a.csv");
+        std::fs::write(&csv, "x,y,class\n1,1,Shrub\n2,2,shrub\n3,3,Tree\n4,4,0\n5,5,\n").unwrap();
+        let voc = dir.path().join("b.xml");
+        std::fs::write(
+            &voc,
+            "<annotation><filename>b.tif</filename><object><name>Shrub</name><bndbox><xmin>1</xmin><ymin>1</ymin>\
+             <xmax>3</xmax><ymax>3</ymax></bndbox></object></annotation>",
+        )
+        .unwrap();
+        let gj = dir.path().join("c.geojson");
+        std::fs::write(
+            &gj,
+            r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"Label":"Tree"},"geometry":{"type":"Point","coordinates":[1,-1]}}]}"#,
+        )
+        .unwrap();
+        let files: Vec<LabelFile> = [&csv, &voc, &gj].iter().map(|p| read_labels(p).unwrap()).collect();
+        assert_eq!(files[2].labels[0].class.as_deref(), Some("Tree"), "any case of the field's name");
+        // Case folds; numbers are indices, not names.
+        assert_eq!(class_names(&files), vec![("Shrub".to_string(), 3), ("Tree".to_string(), 2)]);
+    }
 
     #[test]
     fn csv_points_and_boxes_in_pixels() {

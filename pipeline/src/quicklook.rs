@@ -74,7 +74,7 @@ pub fn quicklook(raster: &Raster, detections: &[Detection], class: &str, png: &P
         detections.len(),
         if outlined { "outlined at their size" } else { "their windows" }
     );
-    let metres_per_px = raster.info().gsd_m.map(|g| g.mean() / fx);
+    let metres_per_px = raster.info().metres_per_pixel().map(|m| m / fx);
     legend(&mut img, &what, metres_per_px).map_err(|e| Error::Output { path: png.to_owned(), reason: e })?;
     let mut bytes = Vec::new();
     img.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)

@@ -56,6 +56,20 @@ pub struct RasterInfo {
     pub warnings: Vec<String>,
 }
 
+impl RasterInfo {
+    /// Metres per pixel (the mean along x and y), when known: from the CRS,
+    /// `--bounds` or `--input-gsd` (see [`Raster::open_declared`]).
+    pub fn metres_per_pixel(&self) -> Option<f64> {
+        self.gsd_m.map(|g| g.mean())
+    }
+
+    /// The metres of a pixel that distances are measured in: 1 when
+    /// unknown, so that they are in pixels.
+    pub fn distance_scale(&self) -> f64 {
+        self.metres_per_pixel().unwrap_or(1.0)
+    }
+}
+
 /// One band's type, nodata value, storage block and colour.
 #[derive(Debug, Clone, Serialize)]
 pub struct BandInfo {
@@ -251,7 +265,7 @@ impl Raster {
         let mut crs = dataset.spatial_ref().ok().filter(|s| s.to_wkt().is_ok_and(|w| !w.is_empty()));
         // A world file (.jgw, .pgw, .wld) gives GDAL the transform only;
         // its CRS is kept beside it as a .prj, as ESRI tools write it.
-        if let (Some(_), None) = (transform, &crs) {
+        if let (Some(_), None, false) = (transform, &crs, dataset.driver().short_name() == "VRT") {
             crs = prj_beside(path);
         }
         match (transform, declared.bounds) {

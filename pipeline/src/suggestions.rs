@@ -49,8 +49,10 @@ pub fn write_suggestions(path: &Path, rasters: &[RasterInfo], suggestions: &[Sug
             let ring: Vec<(f64, f64)> = if wgs84 {
                 georef.pixel_to_wgs84(&corners)?.into_iter().map(|p| (p.lon, p.lat)).collect()
             } else {
-                // A mixed set is written in each raster's pixel frame.
-                corners.iter().map(|&p| GeoTransform::PIXEL_FRAME.apply(p)).map(|m| (m.x, m.y)).collect()
+                // Where QGIS draws each raster without a CRS; a georeferenced
+                // one of a mixed set in its pixel frame.
+                let t = if georef.is_georeferenced() { GeoTransform::PIXEL_FRAME } else { georef.transform() };
+                corners.iter().map(|&p| t.apply(p)).map(|m| (m.x, m.y)).collect()
             };
             let wkt =
                 format!("POLYGON(({}))", ring.iter().map(|(x, y)| format!("{x} {y}")).collect::<Vec<_>>().join(","));

@@ -11,6 +11,8 @@ use rsdetect::calibration::calibrate_model;
 /// Runs `rsdetect calibrate`.
 pub fn run(args: &CalibrateArgs) -> Result<Status> {
     let sets = rsdetect::outputs::select_sets(&args.images, &args.list)?;
+    let rasters: Vec<std::path::PathBuf> = sets.iter().flat_map(|(_, r)| r.iter().cloned()).collect();
+    super::check_bounds(&rasters, &args.declared.declared())?;
     let labels = pipeline::labels::read_label_files(&args.labels)?;
     let section = CalibrateSection { rule: args.rule.to_string(), tta: args.tta, ..CalibrateSection::default() };
     calibrate_model(&args.model, &sets, &labels, &section, args.device, args.declared.declared())?;

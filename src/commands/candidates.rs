@@ -40,6 +40,7 @@ pub fn run(args: &CandidatesArgs) -> Result<Status> {
     let mut all: Option<FeatureSet> = None;
     let mut failed = 0;
     let (paths, missing) = pipeline::inputs::find_rasters(&args.inputs);
+    super::check_bounds(&paths, &args.declared.declared())?;
     for e in &missing {
         eprintln!("error: {e}");
     }
@@ -51,7 +52,7 @@ pub fn run(args: &CandidatesArgs) -> Result<Status> {
             let spec = PatchSpec {
                 bands,
                 patch: args.patch,
-                gsd_m: raster.info().gsd_m.map(|g| g.mean()),
+                gsd_m: raster.info().metres_per_pixel(),
                 classes: vec!["background".into(), "candidate".into()],
                 positive: 1,
                 score_threshold: 0.0,
@@ -62,7 +63,8 @@ pub fn run(args: &CandidatesArgs) -> Result<Status> {
                 training_stats: None,
                 learned_gsd_m: None,
             };
-            let opts = config.resolve(&spec)?;
+            let mut opts = config.resolve(&spec)?;
+            opts.declare(args.declared.declared());
             let r = detect_raster(path, &mut Everything(spec), &opts, &mut |_, _| {})?;
             eprintln!("{}: {} candidates", path.display(), r.detections.len());
             Ok(export::features(&r, "candidate", OutputCrs::Wgs84)?)

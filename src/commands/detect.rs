@@ -75,6 +75,7 @@ pub fn run(args: &DetectArgs) -> Result<Status> {
         pipeline::interrupt::request();
     });
     let (mut paths, missing) = rsdetect::outputs::select_rasters(&args.inputs, &args.list)?;
+    super::check_bounds(&paths, &opts.declared())?;
     if let Some(sh) = args.shard {
         paths.retain(|p| fnv1a(&p.to_string_lossy()) % sh.n == sh.k);
     }
@@ -144,11 +145,15 @@ pub fn run(args: &DetectArgs) -> Result<Status> {
         .map_err(anyhow::Error::from)
         .and_then(|r| {
             let set = export::features(&r, &class, crs)?;
-            if set.crs == FeatureCrs::Pixel {
-                tracing::warn!(
+            match set.crs {
+                FeatureCrs::Pixel => tracing::warn!(
                     "{}: not georeferenced; {name}.geojson is in pixel coordinates (x = column, y = -row)",
                     path.display()
-                );
+                ),
+                FeatureCrs::MapUnits => {
+                    tracing::warn!("{}: no CRS; {name}.geojson is in the map units of its geotransform", path.display())
+                }
+                _ => {}
             }
             for f in &formats {
                 export::write_ogr(&args.out.join(format!("{name}.{}", f.extension())), *f, &set)?;

@@ -32,7 +32,7 @@ fn load(path: &Path, file: &Path, labels: &[LabelFile], declared: &Declared) -> 
     let dets = found.iter().map(|d| d.det).collect();
     let uncertainty = found.iter().map(|d| d.feature.uncertainty).collect();
     let truth = labels_in_raster(labels, &raster)?;
-    let pixel_m = raster.info().gsd_m.map_or(1.0, |g| g.mean());
+    let pixel_m = raster.info().distance_scale();
     Ok(Scene { path: path.to_owned(), dets, uncertainty, truth, pixel_m })
 }
 

@@ -14,9 +14,14 @@ pub fn run(args: &MergeArgs) -> Result<Status> {
     let mut inputs: Vec<(PathBuf, PathBuf)> = Vec::new();
     // Every format a shard wrote besides GeoJSON is written here too.
     let mut formats: Vec<OgrFormat> = Vec::new();
+    // The shards' options, when they agree (shards of one run do): what
+    // evaluate and explain read back, such as --input-gsd and --bounds.
+    let mut configs = Vec::new();
     for dir in &args.dirs {
         inputs.extend(outputs_of(dir).with_context(|| format!("{}: not a detect output folder", dir.display()))?);
-        for f in read_run(dir)?.formats.iter().filter_map(|f| OgrFormat::of_extension(f)) {
+        let run = read_run(dir)?;
+        configs.push(run.config);
+        for f in run.formats.iter().filter_map(|f| OgrFormat::of_extension(f)) {
             if !formats.contains(&f) {
                 formats.push(f);
             }
@@ -55,7 +60,7 @@ pub fn run(args: &MergeArgs) -> Result<Status> {
         rsdetect: env!("CARGO_PKG_VERSION").into(),
         model: None,
         device: None,
-        config: None,
+        config: configs.first().cloned().flatten().filter(|c| configs.iter().all(|o| o.as_ref() == Some(c))),
         crs: None,
         shard: None,
         merged_from: Some(args.dirs.clone()),

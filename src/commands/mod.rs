@@ -95,3 +95,23 @@ pub fn run(command: Command) -> anyhow::Result<Status> {
         Command::Suggest(args) => suggest::run(&args),
     }
 }
+
+/// `--bounds` are one image's edges: refused when more than one of `paths`
+/// has no georeferencing of its own to keep it from taking them.
+pub fn check_bounds(paths: &[std::path::PathBuf], declared: &pipeline::raster::Declared) -> anyhow::Result<()> {
+    if declared.bounds.is_none() {
+        return Ok(());
+    }
+    let bare: Vec<&std::path::PathBuf> =
+        paths.iter().filter(|p| pipeline::Raster::open(p).is_ok_and(|r| !r.georef().has_transform())).collect();
+    if bare.len() > 1 {
+        anyhow::bail!(
+            "--bounds gives one image's edges, but {} rasters have no georeferencing ({}, {}, ...): give them one at a \
+             time, or put a world file (NAME.jgw, .pgw or .wld, with NAME.prj) beside each",
+            bare.len(),
+            bare[0].display(),
+            bare[1].display()
+        );
+    }
+    Ok(())
+}

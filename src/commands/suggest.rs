@@ -28,6 +28,7 @@ pub fn run(args: &SuggestArgs) -> Result<Status> {
     let mut opts = config.resolve(classifier.spec())?;
     opts.declare(args.declared.declared());
     let (paths, missing) = pipeline::inputs::find_rasters(&args.inputs);
+    super::check_bounds(&paths, &args.declared.declared())?;
     for e in &missing {
         eprintln!("error: {e}");
     }
@@ -36,7 +37,7 @@ pub fn run(args: &SuggestArgs) -> Result<Status> {
         match detect_raster(path, &mut classifier, &opts, &mut |_, _| {}) {
             Ok(r) => {
                 // The window's side in the raster's own pixels.
-                let gsd = r.info.gsd_m.map_or(model_gsd, |g| g.mean());
+                let gsd = r.info.metres_per_pixel().unwrap_or(model_gsd);
                 let side = ((args.window as f64 * model_gsd / gsd).round() as usize).max(1);
                 let size = (r.info.width, r.info.height);
                 all.extend(rank_windows(infos.len(), &r.detections, size, side, threshold, args.count));

@@ -75,6 +75,7 @@ pub fn run(args: &TrainArgs) -> Result<Status> {
         (train_paths, rsdetect::outputs::select_sets(val_inputs, &args.val_list)?)
     };
     let val_paths: Vec<_> = val_sets.iter().flat_map(|(_, v)| v.iter().cloned()).collect();
+    super::check_bounds(&[&train_paths[..], &val_paths[..]].concat(), &declared)?;
     let labels = Labels {
         files: pipeline::labels::read_label_files(&args.labels)?,
         areas: pipeline::areas::read_area_files(&args.areas)?,
@@ -94,6 +95,12 @@ pub fn run(args: &TrainArgs) -> Result<Status> {
                 all.join(", ")
             );
         }
+        if args.config.is_some() && !cfg.model.class.eq_ignore_ascii_case(name) {
+            eprintln!(
+                "the labels call the objects {name}: the model's class is {name}, not the config's {}",
+                cfg.model.class
+            );
+        }
         cfg.model.class = name.clone();
     }
     labels.check_areas_overlap(&train_paths)?;
@@ -104,8 +111,7 @@ pub fn run(args: &TrainArgs) -> Result<Status> {
         (None, Some(m)) => m.gsd_m,
         (None, None) => first
             .info()
-            .gsd_m
-            .map(|g| g.mean())
+            .metres_per_pixel()
             .context("the first raster states no ground sample distance: pass --input-gsd, or --bounds")?,
     };
     let sampling = Sampling {
@@ -151,6 +157,19 @@ pub fn run(args: &TrainArgs) -> Result<Status> {
             val_data.len()
         );
     }
+    if labels.areas.is_empty() && !labels.all_labelled && train_paths.len() > 1 {
+        let mut bare = 0;
+        for p in &train_paths {
+            bare += usize::from(labels.in_raster(p)?.0.is_empty());
+        }
+        if bare > 0 {
+            eprintln!(
+                "{bare} of {} training rasters hold no labels: nothing is learned from them (pass --all-labelled if \
+                 they hold no objects, or --areas)",
+                train_paths.len()
+            );
+        }
+    }
     if n_train == 0 {
         let opened =
             train_paths.iter().map(|p| pipeline::Raster::open_declared(p, &declared)).collect::<Result<Vec<_>, _>>()?;
@@ -159,15 +178,22 @@ pub fn run(args: &TrainArgs) -> Result<Status> {
             pipeline::labels::why_none_inside(&labels.files, &opened)
         );
     }
+    let kept_point = if inherited.is_some() { "the starting model's" } else { "at the defaults" };
     if val_data.is_empty() && cfg.train.patience.is_some() {
-        eprintln!(
-            "no second block of {} px holds labelled objects, so none is held out to validate: training all {} epochs \
-             without early stopping, and the operating point stays {} (label objects in more of the imagery, or give \
-             --val-images or --val-list to validate)",
-            cfg.sampling.chip,
-            cfg.train.epochs,
-            if inherited.is_some() { "the starting model's" } else { "at the defaults" }
-        );
+        if held_out {
+            eprintln!(
+                "no second block of {} px holds labelled objects, so none is held out to validate: training all {} \
+                 epochs without early stopping, and the operating point stays {kept_point} (label objects in more of \
+                 the imagery, or give --val-images or --val-list to validate)",
+                cfg.sampling.chip, cfg.train.epochs
+            );
+        } else {
+            eprintln!(
+                "too little imagery to hold out a block for validation: training all {} epochs without early stopping \
+                 (give --val-images or --val-list to validate)",
+                cfg.train.epochs
+            );
+        }
         cfg.train.patience = None;
     } else if !val_data.is_empty() && n_val < rsdetect::training::THIN_VALIDATION {
         eprintln!(
@@ -328,7 +354,7 @@ pub fn run(args: &TrainArgs) -> Result<Status> {
         _ if !val_paths.is_empty() => {
             calibrate_model(&args.out, &val_sets, &labels.files, &cfg.calibrate, args.device, declared)?;
         }
-        _ => eprintln!("no validation data: the operating point stays at the defaults (give --val-list to choose one)"),
+        _ => eprintln!("no validation data: the operating point stays {kept_point} (give --val-list to choose one)"),
     }
     Ok(Status::Ok)
 }
@@ -345,8 +371,8 @@ fn learned_imagery(
 ) -> Result<Option<Imagery>> {
     let mut native = Vec::with_capacity(paths.len());
     for p in paths {
-        if let Some(g) = pipeline::Raster::open_declared(p, declared)?.info().gsd_m {
-            native.push(g.mean());
+        if let Some(g) = pipeline::Raster::open_declared(p, declared)?.info().metres_per_pixel() {
+            native.push(g);
         }
     }
     if native.iter().all(|g| (g / gsd_m - 1.0).abs() <= 0.01) {
