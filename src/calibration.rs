@@ -5,13 +5,10 @@
 use crate::error::{backend, Error, Result};
 use crate::training::chip_curves;
 use detection::classify::PatchClassifier;
-use detection::evaluate::{
-    add_curves, best_f1, best_f1_centred, sweep, sweep_thresholds, Counts, MatchRule, ScoredBox,
-};
+use detection::evaluate::{add_curves, best_f1, best_f1_centred, sweep, sweep_thresholds, Counts, ScoredBox};
 use detection::formats::detect_config::Config;
 use detection::formats::train_config::CalibrateSection;
 use detection::formats::training::{Calibration, SetCounts, SuppressionTrial};
-use detection::formats::ConfigError;
 use detection::objects::{Detection, PixelLabel};
 use detection::options::CandidateSource;
 use models::train::Chips;
@@ -36,7 +33,7 @@ pub fn calibrate_model(
     device: models::DeviceChoice,
     declared: pipeline::raster::Declared,
 ) -> Result<()> {
-    let rule: MatchRule = section.rule.parse().map_err(ConfigError::Invalid)?;
+    let rule = section.rule;
     let rasters: Vec<PathBuf> = sets.iter().flat_map(|(_, r)| r.iter().cloned()).collect();
     let set_of: Vec<usize> = sets.iter().enumerate().flat_map(|(i, (_, r))| std::iter::repeat_n(i, r.len())).collect();
     let mut classifier = TchClassifier::load(model_path, device)?;
@@ -148,7 +145,7 @@ pub fn calibrate_model(
 /// `model_path` on validation chips held out of the training rasters (when
 /// no validation rasters were given), one pass per chip.
 pub fn calibrate_on_chips(model_path: &Path, val: &Chips, section: &CalibrateSection, pixel_m: f64) -> Result<()> {
-    let rule: MatchRule = section.rule.parse().map_err(ConfigError::Invalid)?;
+    let rule = section.rule;
     let model = models::Model::load(model_path, models::Device::Cpu)?;
     let thresholds = sweep_thresholds();
     let mut best: Option<(usize, f64, Counts, Vec<Counts>)> = None;

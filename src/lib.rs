@@ -5,8 +5,10 @@
 
 pub mod calibration;
 pub mod error;
+pub mod outcome;
 pub mod outputs;
 pub mod starting_point;
 pub mod training;
 
 pub use error::{Error, Result};
+pub use outcome::Outcome;

@@ -12,10 +12,10 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     init_logging(cli.verbose);
     match commands::run(cli.command) {
-        Ok(status) => status.into(),
+        Ok(status) => ExitCode::from(status.code()),
         Err(e) => {
             eprintln!("error: {e:#}");
-            commands::Status::Error.into()
+            ExitCode::from(commands::Status::Error.code())
         }
     }
 }

@@ -30,12 +30,13 @@ pub fn detections_in_pixels(raster: &pipeline::Raster, file: &Path) -> Result<Ve
     let set = export::read_geojson(file)?;
     let source = raster.path().to_string_lossy();
     let georef = raster.georef();
-    let mine: Vec<(usize, OutFeature)> = set.features.into_iter().filter(|f| f.source == source).enumerate().collect();
+    let mine: Vec<(usize, OutFeature)> =
+        set.features.into_iter().filter(|f| f.properties.source == source).enumerate().collect();
     // Outlines' corners back in the raster's pixels (rings are closed), all
     // of the raster's at once: one coordinate transform, not one a feature.
-    let outlined = |f: &OutFeature| f.ring.len() == RAYS + 1;
+    let outlined = |f: &OutFeature| f.ring().len() == RAYS + 1;
     let corners: Vec<[f64; 2]> =
-        mine.iter().filter(|(_, f)| outlined(f)).flat_map(|(_, f)| f.ring[..RAYS].iter().copied()).collect();
+        mine.iter().filter(|(_, f)| outlined(f)).flat_map(|(_, f)| f.ring()[..RAYS].iter().copied()).collect();
     let pixels: Vec<PixelPoint> = match &set.crs {
         FeatureCrs::Wgs84 if !corners.is_empty() => {
             georef.wgs84_to_pixel(&corners.iter().map(|&[lon, lat]| LonLat { lon, lat }).collect::<Vec<_>>())?
@@ -48,11 +49,11 @@ pub fn detections_in_pixels(raster: &pipeline::Raster, file: &Path) -> Result<Ve
     let mut outlines = pixels.chunks_exact(RAYS);
     let mut out = Vec::with_capacity(mine.len());
     for (index, feature) in mine {
-        let [x0, y0, x1, y1] = feature.bbox;
+        let [x0, y0, x1, y1] = feature.properties.pixel_bbox;
         let bbox = PixelBox { x0, y0, x1, y1 };
-        let centre = feature.centre.map(|[x, y]| PixelPoint { x, y }).unwrap_or_else(|| bbox.centre());
+        let centre = feature.properties.pixel_centre.map(|[x, y]| PixelPoint { x, y }).unwrap_or_else(|| bbox.centre());
         let outline = if outlined(&feature) { outlines.next().and_then(|o| o.try_into().ok()) } else { None };
-        let det = ScoredBox { centre, bbox, score: feature.score, outline };
+        let det = ScoredBox { centre, bbox, score: feature.properties.score, outline };
         out.push(PixelDetection { index, feature, det });
     }
     Ok(out)
@@ -188,7 +189,7 @@ pub fn outputs_of(detections: &Path) -> Result<Vec<(PathBuf, PathBuf)>> {
             .collect())
     } else {
         let set = pipeline::export::read_geojson(detections)?;
-        let mut seen: Vec<PathBuf> = set.features.iter().map(|f| PathBuf::from(&f.source)).collect();
+        let mut seen: Vec<PathBuf> = set.features.iter().map(|f| PathBuf::from(&f.properties.source)).collect();
         seen.sort();
         seen.dedup();
         Ok(seen.into_iter().map(|p| (p, detections.to_owned())).collect())

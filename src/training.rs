@@ -3,7 +3,7 @@
 //! every object centre for heatmap networks; the validation F1 of a heatmap
 //! network; and the training log and its curves.
 
-use crate::error::{backend, Result};
+use crate::error::{backend, Error, Result};
 use detection::evaluate::{add_curves, best_f1, sweep, sweep_thresholds, Counts, MatchRule, ScoredBox};
 use detection::objects::{Detection, PixelLabel};
 use detection::suppress::suppress;
@@ -275,25 +275,21 @@ pub fn hold_out_blocks(chips: &Chips) -> (Chips, Chips) {
 /// operating point on too little to trust, and the user is told so.
 pub const THIN_VALIDATION: usize = 10;
 
-/// Earlier epochs from a log being appended to.
-pub fn read_log(path: &Path) -> Vec<EpochLog> {
-    let Ok(mut r) = csv::Reader::from_path(path) else { return vec![] };
-    r.records()
-        .flatten()
-        .filter_map(|rec| {
-            let f = |i: usize| rec.get(i).and_then(|v| v.parse::<f64>().ok());
-            Some(EpochLog {
-                epoch: f(0)? as usize,
-                train_loss: f(1)?,
-                train_acc: f(2),
-                val_loss: f(3)?,
-                val_acc: f(4),
-                val_f1: f(5),
-                lr: f(6)?,
-                seconds: f(7)?,
-            })
-        })
-        .collect()
+/// Earlier epochs from a log being appended to (none when it does not
+/// exist yet); a log that cannot be read is an error, since resuming
+/// without it would lose early stopping's history.
+pub fn read_log(path: &Path) -> Result<Vec<EpochLog>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(Error::File { path: path.to_owned(), reason: format!("cannot read the training log: {e}") })
+        }
+    };
+    detection::formats::training_log::parse(&text).map_err(|reason| Error::File {
+        path: path.to_owned(),
+        reason: format!("not a training log rsdetect reads ({reason}); start again without --resume"),
+    })
 }
 
 /// Loss and accuracy per epoch, training and validation, as a PNG.

@@ -581,10 +581,10 @@ pub fn train_heatmap<E>(
         let len = idx.size()[0];
         let draw = |k: i64| {
             Vec::<i64>::try_from(Tensor::randint(size - crop + 1, [k, 2], (Kind::Int64, Device::Cpu)).view([-1]))
-                .unwrap_or_default()
+                .expect("an int64 tensor on the CPU converts")
         };
         let mut offsets = draw(len);
-        let chips = Vec::<i64>::try_from(idx.remainder(n)).unwrap_or_default();
+        let chips = Vec::<i64>::try_from(idx.remainder(n)).expect("an int64 tensor on the CPU converts");
         // A crop with nothing to learn (outside every labelled area, or all
         // nodata) is drawn again, a few times at most; crops with data are
         // kept, so imagery with data throughout draws what it always did.

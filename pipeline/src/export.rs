@@ -7,23 +7,15 @@ use crate::detect::RasterDetections;
 use crate::error::{Error, Result};
 use crate::georef::Georef;
 use detection::coords::PixelPoint;
+use detection::formats::features::{
+    CrsMember, CrsProperties, DetectionCollection, DetectionFeature, DetectionProperties, FieldKind, FieldValue,
+    OGR_FIELDS,
+};
 use gdal::spatial_ref::SpatialRef;
 use gdal::vector::{Geometry, LayerAccess, LayerOptions, OGRFieldType, OGRwkbGeometryType};
 use gdal::DriverManager;
-use serde_json::{json, Map, Value};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-
-/// The property holding a detection's footprint in the raster's pixels
-/// (column, row from the top-left corner: x0, y0, x1, y1), whatever the
-/// frame of the geometry.
-pub const PIXEL_BBOX: &str = "pixel_bbox";
-/// The property holding an outlined detection's centre in the raster's
-/// pixels (column, row).
-pub const PIXEL_CENTRE: &str = "pixel_centre";
-/// The OGR fields holding [`PIXEL_BBOX`] (a Shapefile's names are at most
-/// 10 characters).
-const PIXEL_BBOX_FIELDS: [&str; 4] = ["pixel_x0", "pixel_y0", "pixel_x1", "pixel_y1"];
 
 /// Which coordinates the files carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -55,32 +47,8 @@ pub enum FeatureCrs {
     MapUnits,
 }
 
-/// One detection ready to write.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OutFeature {
-    /// Closed exterior ring, counterclockwise.
-    pub ring: Vec<[f64; 2]>,
-    /// Classifier score.
-    pub score: f64,
-    /// Class name.
-    pub class: String,
-    /// The raster it came from.
-    pub source: String,
-    /// Footprint in the raster's pixels: x0, y0, x1, y1.
-    pub bbox: [f64; 4],
-    /// The detection's centre in the raster's pixels, for outlined
-    /// detections (whose box is not centred on it).
-    pub centre: Option<[f64; 2]>,
-    /// The outline's area, square metres (outlined detections of
-    /// georeferenced rasters).
-    pub area_m2: Option<f64>,
-    /// The diameter of the circle of the outline's area, metres.
-    pub diameter_m: Option<f64>,
-    /// The score's standard deviation over flips and rotations (see
-    /// [`detection::objects::Detection::uncertainty`]), written `score_sd`
-    /// (a name a Shapefile's 10 characters hold).
-    pub uncertainty: Option<f64>,
-}
+/// One detection ready to write: the detections file's feature.
+pub type OutFeature = DetectionFeature;
 
 /// Detections of one raster, or of several, in one CRS.
 #[derive(Debug, Clone, PartialEq)]
@@ -136,17 +104,19 @@ pub fn features(r: &RasterDetections, class: &str, crs: OutputCrs) -> Result<Fea
         };
         let ring = counterclockwise(ring.into_iter().map(|[x, y]| [round(x, decimals), round(y, decimals)]).collect());
         let b = &d.footprint;
-        out.push(OutFeature {
+        out.push(DetectionFeature::new(
             ring,
-            score: round(d.score as f64, 6),
-            class: class.to_owned(),
-            source: source.clone(),
-            bbox: [b.x0, b.y0, b.x1, b.y1].map(|v| round(v, 3)),
-            centre: d.outline.map(|_| [round(d.centre.x, 3), round(d.centre.y, 3)]),
-            area_m2: d.outline.zip(gsd).map(|(o, g)| round(o.area_px() * g.x * g.y, 2)),
-            diameter_m: d.outline.zip(gsd).map(|(o, g)| round(o.diameter_px() * g.mean(), 2)),
-            uncertainty: d.uncertainty.map(|u| round(u as f64, 6)),
-        });
+            DetectionProperties {
+                area_m2: d.outline.zip(gsd).map(|(o, g)| round(o.area_px() * g.x * g.y, 2)),
+                class: class.to_owned(),
+                diameter_m: d.outline.zip(gsd).map(|(o, g)| round(o.diameter_px() * g.mean(), 2)),
+                pixel_bbox: [b.x0, b.y0, b.x1, b.y1].map(|v| round(v, 3)),
+                pixel_centre: d.outline.map(|_| [round(d.centre.x, 3), round(d.centre.y, 3)]),
+                score: round(d.score as f64, 6),
+                score_sd: d.uncertainty.map(|u| round(u as f64, 6)),
+                source: source.clone(),
+            },
+        ));
     }
     Ok(FeatureSet { crs: set_crs, features: out })
 }
@@ -157,11 +127,15 @@ pub fn geojson(set: &FeatureSet) -> String {
     let mut s = String::from("{\"type\":\"FeatureCollection\",");
     match &set.crs {
         FeatureCrs::Wgs84 => {}
-        FeatureCrs::Native { epsg: Some(code), .. } => s.push_str(&format!(
-            "\"crs\":{{\"type\":\"name\",\"properties\":{{\"name\":\"urn:ogc:def:crs:EPSG::{code}\"}}}},"
-        )),
-        FeatureCrs::Native { wkt, .. } => {
-            s.push_str(&format!("\"crs\":{{\"type\":\"wkt\",\"properties\":{{\"wkt\":{}}}}},", json!(wkt)))
+        FeatureCrs::Native { epsg, wkt } => {
+            let member = match epsg {
+                Some(code) => CrsMember {
+                    kind: "name".into(),
+                    properties: CrsProperties { name: Some(format!("urn:ogc:def:crs:EPSG::{code}")), wkt: None },
+                },
+                None => CrsMember { kind: "wkt".into(), properties: CrsProperties { name: None, wkt: Some(wkt.clone()) } },
+            };
+            s.push_str(&format!("\"crs\":{},", serde_json::to_string(&member).expect("a CRS member serialises")));
         }
         FeatureCrs::Pixel => {
             s.push_str("\"rsdetect:coordinates\":\"pixel: x = column, y = -row (not georeferenced; the frame QGIS shows the image in)\",")
@@ -173,24 +147,7 @@ pub fn geojson(set: &FeatureSet) -> String {
     s.push_str("\"features\":[");
     for (i, f) in set.features.iter().enumerate() {
         s.push_str(if i == 0 { "\n" } else { ",\n" });
-        let mut props = Map::new();
-        props.insert("score".into(), json!(f.score));
-        props.insert("class".into(), json!(f.class));
-        props.insert("source".into(), json!(f.source));
-        props.insert(PIXEL_BBOX.into(), json!(f.bbox));
-        if let Some(c) = f.centre {
-            props.insert(PIXEL_CENTRE.into(), json!(c));
-        }
-        if let (Some(a), Some(d)) = (f.area_m2, f.diameter_m) {
-            props.insert("area_m2".into(), json!(a));
-            props.insert("diameter_m".into(), json!(d));
-        }
-        if let Some(u) = f.uncertainty {
-            props.insert("score_sd".into(), json!(u));
-        }
-        let feature =
-            json!({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [f.ring]}, "properties": props});
-        s.push_str(&feature.to_string());
+        s.push_str(&serde_json::to_string(f).expect("a feature serialises"));
     }
     s.push_str("\n]}\n");
     s
@@ -200,63 +157,26 @@ pub fn geojson(set: &FeatureSet) -> String {
 pub fn read_geojson(path: &Path) -> Result<FeatureSet> {
     let bad = |reason: String| Error::Output { path: path.to_owned(), reason };
     let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
-    let v: Value =
-        serde_json::from_str(&text).map_err(|e| bad(format!("not valid JSON ({e}); delete it to redo that input")))?;
-    let crs = if let Some(c) = v.get("rsdetect:coordinates").and_then(Value::as_str) {
-        if c.starts_with("pixel") {
-            FeatureCrs::Pixel
-        } else {
-            FeatureCrs::MapUnits
+    let v: DetectionCollection = serde_json::from_str(&text)
+        .map_err(|e| bad(format!("not a detections file rsdetect reads ({e}); delete it to redo that input")))?;
+    let crs = match (&v.coordinates, &v.crs) {
+        (Some(c), _) if c.starts_with("pixel") => FeatureCrs::Pixel,
+        (Some(_), _) => FeatureCrs::MapUnits,
+        (None, Some(CrsMember { properties: CrsProperties { name: Some(name), .. }, .. })) => {
+            let epsg = name.rsplit(':').next().and_then(|c| c.parse().ok());
+            let wkt =
+                epsg.and_then(|c| SpatialRef::from_epsg(c).ok()).and_then(|s| s.to_wkt().ok()).unwrap_or_default();
+            FeatureCrs::Native { wkt, epsg }
         }
-    } else if let Some(name) = v.pointer("/crs/properties/name").and_then(Value::as_str) {
-        let epsg = name.rsplit(':').next().and_then(|c| c.parse().ok());
-        let wkt = epsg.and_then(|c| SpatialRef::from_epsg(c).ok()).and_then(|s| s.to_wkt().ok()).unwrap_or_default();
-        FeatureCrs::Native { wkt, epsg }
-    } else if let Some(wkt) = v.pointer("/crs/properties/wkt").and_then(Value::as_str) {
-        FeatureCrs::Native { wkt: wkt.to_owned(), epsg: None }
-    } else {
-        FeatureCrs::Wgs84
+        (None, Some(CrsMember { properties: CrsProperties { wkt: Some(wkt), .. }, .. })) => {
+            FeatureCrs::Native { wkt: wkt.clone(), epsg: None }
+        }
+        (None, _) => FeatureCrs::Wgs84,
     };
-    let mut features = Vec::new();
-    for f in v["features"].as_array().ok_or_else(|| bad("no features array".into()))? {
-        let p = &f["properties"];
-        let ring = f
-            .pointer("/geometry/coordinates/0")
-            .and_then(Value::as_array)
-            .ok_or_else(|| bad("a feature without a polygon".into()))?;
-        let number = |v: &Value, what: &str| {
-            v.as_f64().ok_or_else(|| bad(format!("a feature without a numeric {what}; delete it to redo that input")))
-        };
-        let text = |v: &Value, what: &str| {
-            v.as_str()
-                .map(str::to_owned)
-                .ok_or_else(|| bad(format!("a feature without a {what}; delete it to redo that input")))
-        };
-        let ring = ring
-            .iter()
-            .map(|c| Ok([number(&c[0], "coordinate")?, number(&c[1], "coordinate")?]))
-            .collect::<Result<Vec<_>>>()?;
-        // Files written before the pixel properties were named so.
-        let pixel = |name: &str, before: &str| if p.get(name).is_some() { &p[name] } else { &p[before] };
-        let mut bbox = [0.0; 4];
-        for (i, v) in bbox.iter_mut().enumerate() {
-            *v = number(&pixel(PIXEL_BBOX, "bbox")[i], PIXEL_BBOX)?;
-        }
-        features.push(OutFeature {
-            ring,
-            score: number(&p["score"], "score")?,
-            class: text(&p["class"], "class")?,
-            source: text(&p["source"], "source")?,
-            bbox,
-            centre: {
-                let c = pixel(PIXEL_CENTRE, "centre");
-                c[0].as_f64().zip(c[1].as_f64()).map(|(x, y)| [x, y])
-            },
-            area_m2: p["area_m2"].as_f64(),
-            diameter_m: p["diameter_m"].as_f64(),
-            uncertainty: p["score_sd"].as_f64(),
-        });
+    if let Some(i) = v.features.iter().position(|f| f.ring().is_empty()) {
+        return Err(bad(format!("feature {i} has no polygon; delete it to redo that input")));
     }
+    let features = v.features;
     Ok(FeatureSet { crs, features })
 }
 
@@ -377,36 +297,24 @@ fn write_layer(
     set: &FeatureSet,
 ) -> gdal::errors::Result<()> {
     let layer = ds.create_layer(LayerOptions { name, srs, ty: OGRwkbGeometryType::wkbPolygon, options: None })?;
-    let fields = [
-        ("score", OGRFieldType::OFTReal),
-        ("class", OGRFieldType::OFTString),
-        ("source", OGRFieldType::OFTString),
-        (PIXEL_BBOX_FIELDS[0], OGRFieldType::OFTReal),
-        (PIXEL_BBOX_FIELDS[1], OGRFieldType::OFTReal),
-        (PIXEL_BBOX_FIELDS[2], OGRFieldType::OFTReal),
-        (PIXEL_BBOX_FIELDS[3], OGRFieldType::OFTReal),
-        ("area_m2", OGRFieldType::OFTReal),
-        ("diameter_m", OGRFieldType::OFTReal),
-        ("score_sd", OGRFieldType::OFTReal),
-    ];
+    let fields: Vec<(&str, OGRFieldType::Type)> = OGR_FIELDS
+        .iter()
+        .map(|&(name, kind)| {
+            (name, if kind == FieldKind::Real { OGRFieldType::OFTReal } else { OGRFieldType::OFTString })
+        })
+        .collect();
     layer.create_defn_fields(&fields)?;
     for f in &set.features {
         let wkt =
-            format!("POLYGON(({}))", f.ring.iter().map(|[x, y]| format!("{x} {y}")).collect::<Vec<_>>().join(","));
+            format!("POLYGON(({}))", f.ring().iter().map(|[x, y]| format!("{x} {y}")).collect::<Vec<_>>().join(","));
         let mut feature = gdal::vector::Feature::new(layer.defn())?;
         feature.set_geometry(Geometry::from_wkt(&wkt)?)?;
-        feature.set_field_double(0, f.score)?;
-        feature.set_field_string(1, &f.class)?;
-        feature.set_field_string(2, &f.source)?;
-        for (i, v) in f.bbox.iter().enumerate() {
-            feature.set_field_double(3 + i, *v)?;
-        }
-        if let (Some(a), Some(d)) = (f.area_m2, f.diameter_m) {
-            feature.set_field_double(7, a)?;
-            feature.set_field_double(8, d)?;
-        }
-        if let Some(u) = f.uncertainty {
-            feature.set_field_double(9, u)?;
+        for (i, v) in f.properties.ogr_values().into_iter().enumerate() {
+            match v {
+                FieldValue::Real(x) => feature.set_field_double(i, x)?,
+                FieldValue::Text(t) => feature.set_field_string(i, t)?,
+                FieldValue::Null => {}
+            }
         }
         feature.create(&layer)?;
     }
@@ -427,17 +335,19 @@ mod tests {
     fn geojson_round_trips() {
         let set = FeatureSet {
             crs: FeatureCrs::Wgs84,
-            features: vec![OutFeature {
-                ring: vec![[1.0, 2.0], [1.5, 2.0], [1.5, 2.5], [1.0, 2.0]],
-                score: 0.75,
-                class: "shrub".into(),
-                source: "a.tif".into(),
-                bbox: [1.0, 2.0, 3.0, 4.0],
-                centre: Some([2.5, 3.0]),
-                area_m2: Some(12.5),
-                diameter_m: Some(3.99),
-                uncertainty: Some(0.031),
-            }],
+            features: vec![DetectionFeature::new(
+                vec![[1.0, 2.0], [1.5, 2.0], [1.5, 2.5], [1.0, 2.0]],
+                DetectionProperties {
+                    area_m2: Some(12.5),
+                    class: "shrub".into(),
+                    diameter_m: Some(3.99),
+                    pixel_bbox: [1.0, 2.0, 3.0, 4.0],
+                    pixel_centre: Some([2.5, 3.0]),
+                    score: 0.75,
+                    score_sd: Some(0.031),
+                    source: "a.tif".into(),
+                },
+            )],
         };
         let text = geojson(&set);
         let dir = tempfile::tempdir().unwrap();

@@ -14,7 +14,7 @@ pub fn run(args: &CalibrateArgs) -> Result<Status> {
     let rasters: Vec<std::path::PathBuf> = sets.iter().flat_map(|(_, r)| r.iter().cloned()).collect();
     super::check_bounds(&rasters, &args.declared.declared())?;
     let labels = pipeline::labels::read_label_files(&args.labels)?;
-    let section = CalibrateSection { rule: args.rule.to_string(), tta: args.tta, ..CalibrateSection::default() };
+    let section = CalibrateSection { rule: args.rule, tta: args.tta, ..CalibrateSection::default() };
     calibrate_model(&args.model, &sets, &labels, &section, args.device, args.declared.declared())?;
     Ok(Status::Ok)
 }

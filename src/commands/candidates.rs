@@ -83,11 +83,5 @@ pub fn run(args: &CandidatesArgs) -> Result<Status> {
     }
     let set = all.unwrap_or(FeatureSet { crs: export::FeatureCrs::Wgs84, features: vec![] });
     export::write_atomic(&args.out, export::geojson(&set).as_bytes())?;
-    Ok(if failed + missing.len() > 0 {
-        Status::Error
-    } else if set.features.is_empty() {
-        Status::NothingFound
-    } else {
-        Status::Ok
-    })
+    Ok(Status::of(failed + missing.len(), set.features.len()))
 }

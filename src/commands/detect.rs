@@ -68,12 +68,14 @@ pub fn run(args: &DetectArgs) -> Result<Status> {
 
     // Ctrl-C: finish the batch in hand, keep every finished raster, say how
     // to resume; a second Ctrl-C stops at once.
-    let _ = ctrlc::set_handler(|| {
+    if let Err(e) = ctrlc::set_handler(|| {
         if pipeline::interrupt::requested() {
             std::process::exit(130);
         }
         pipeline::interrupt::request();
-    });
+    }) {
+        tracing::warn!("Ctrl-C will stop at once, not after the batch in hand: {e}");
+    }
     let (mut paths, missing) = rsdetect::outputs::select_rasters(&args.inputs, &args.list)?;
     super::check_bounds(&paths, &opts.declared())?;
     if let Some(sh) = args.shard {
@@ -241,11 +243,5 @@ pub fn run(args: &DetectArgs) -> Result<Status> {
         );
         return Ok(Status::Interrupted);
     }
-    Ok(if failed > 0 {
-        Status::Error
-    } else if merged.features.is_empty() {
-        Status::NothingFound
-    } else {
-        Status::Ok
-    })
+    Ok(Status::of(failed, merged.features.len()))
 }

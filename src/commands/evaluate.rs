@@ -30,7 +30,7 @@ fn load(path: &Path, file: &Path, labels: &[LabelFile], declared: &Declared) -> 
         .with_context(|| "the raster the detections came from is needed for its georeferencing")?;
     let found = rsdetect::outputs::detections_in_pixels(&raster, file)?;
     let dets = found.iter().map(|d| d.det).collect();
-    let uncertainty = found.iter().map(|d| d.feature.uncertainty).collect();
+    let uncertainty = found.iter().map(|d| d.feature.properties.score_sd).collect();
     let truth = labels_in_raster(labels, &raster)?;
     let pixel_m = raster.info().distance_scale();
     Ok(Scene { path: path.to_owned(), dets, uncertainty, truth, pixel_m })
@@ -93,11 +93,9 @@ pub fn run(args: &EvaluateArgs) -> Result<Status> {
         })
         .collect();
     let overall = per_input.iter().fold(Counts::default(), |a, (_, c)| a.add(c));
-    let class = inputs
-        .first()
-        .and_then(|(_, f)| pipeline::export::read_geojson(f).ok())
-        .and_then(|s| s.features.first().map(|f| f.class.clone()))
-        .unwrap_or_else(|| "object".into());
+    let first = inputs.first().map(|(_, f)| pipeline::export::read_geojson(f)).transpose()?;
+    let class =
+        first.and_then(|s| s.features.first().map(|f| f.properties.class.clone())).unwrap_or_else(|| "object".into());
     let mut report = EvalReport {
         version: REPORT_VERSION,
         rule: args.rule.to_string(),
@@ -187,7 +185,8 @@ pub fn run(args: &EvaluateArgs) -> Result<Status> {
     if let Some(out) = &args.out {
         pipeline::export::write_atomic(out, report.to_json().as_bytes())?;
     }
-    Ok(if failed > 0 { Status::Error } else { Status::Ok })
+    // Scores are what evaluate finds: a run that scored is done.
+    Ok(Status::of(failed, 1))
 }
 
 /// Each score bin's share of true detections against its mean score, with

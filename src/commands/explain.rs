@@ -88,23 +88,17 @@ pub fn run(args: &ExplainArgs) -> Result<Status> {
         inputs.len() - failed,
         json.display()
     );
-    Ok(if failed > 0 {
-        Status::Error
-    } else if record.explained.is_empty() {
-        Status::NothingFound
-    } else {
-        Status::Ok
-    })
+    Ok(Status::of(failed, record.explained.len()))
 }
 
 /// The detections of one raster the arguments choose, best first.
 fn choose(args: &ExplainArgs, mut found: Vec<PixelDetection>) -> Vec<PixelDetection> {
     found.retain(|d| {
         (args.ids.is_empty() || args.ids.contains(&d.index))
-            && args.min_score.is_none_or(|m| d.feature.score >= m)
-            && args.max_score.is_none_or(|m| d.feature.score <= m)
+            && args.min_score.is_none_or(|m| d.feature.properties.score >= m)
+            && args.max_score.is_none_or(|m| d.feature.properties.score <= m)
     });
-    found.sort_by(|a, b| b.feature.score.total_cmp(&a.feature.score).then(a.index.cmp(&b.index)));
+    found.sort_by(|a, b| b.feature.properties.score.total_cmp(&a.feature.properties.score).then(a.index.cmp(&b.index)));
     match (args.top, args.bottom) {
         (_, Some(k)) => {
             let keep = found.len().saturating_sub(k);
@@ -173,8 +167,8 @@ fn explain_raster(
         out.push(Explained {
             source: path.to_owned(),
             id: d.index,
-            score: d.feature.score,
-            score_sd: d.feature.uncertainty,
+            score: d.feature.properties.score,
+            score_sd: d.feature.properties.score_sd,
             window: [src_window.x, src_window.y, src_window.width, src_window.height],
             mass_inside: inside,
             map: map_path.clone(),

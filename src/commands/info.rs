@@ -34,11 +34,7 @@ pub fn run(args: &InfoArgs) -> anyhow::Result<Status> {
     for e in &errors {
         eprintln!("error: {e}");
     }
-    Ok(match (errors.is_empty(), infos.is_empty()) {
-        (false, _) => Status::Error,
-        (true, true) => Status::NothingFound,
-        (true, false) => Status::Ok,
-    })
+    Ok(Status::of(errors.len(), infos.len()))
 }
 
 /// The description as an aligned two-column table, then one row per band.

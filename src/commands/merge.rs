@@ -90,5 +90,5 @@ pub fn run(args: &MergeArgs) -> Result<Status> {
         merged.features.len(),
         merged_file.display()
     );
-    Ok(if merged.features.is_empty() { Status::NothingFound } else { Status::Ok })
+    Ok(Status::of(0, merged.features.len()))
 }

@@ -13,32 +13,9 @@ mod suggest;
 mod train;
 
 use crate::cli::Command;
-use std::process::ExitCode;
 
-/// How a run ended, as the exit code tells scripts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    /// Everything done (exit 0).
-    Ok,
-    /// Ran fine but found nothing (exit 1), as grep does.
-    NothingFound,
-    /// At least one input failed (exit 2); the others were still processed.
-    Error,
-    /// Stopped by Ctrl-C (exit 130, as shells report SIGINT); what was
-    /// finished is kept, and rerunning the command resumes.
-    Interrupted,
-}
-
-impl From<Status> for ExitCode {
-    fn from(s: Status) -> ExitCode {
-        ExitCode::from(match s {
-            Status::Ok => 0,
-            Status::NothingFound => 1,
-            Status::Error => 2,
-            Status::Interrupted => 130,
-        })
-    }
-}
+/// How a run ended (the library's rule and exit codes).
+pub use rsdetect::Outcome as Status;
 
 /// The model file `--model` names (a file or a shipped model's name), or
 /// the default model.

@@ -13,5 +13,5 @@ pub fn run(args: &ModelsArgs) -> anyhow::Result<Status> {
             println!("{:<12} {:<8} {}", m.name, m.class.as_deref().unwrap_or("?"), m.summary);
         }
     }
-    Ok(if shipped.is_empty() { Status::NothingFound } else { Status::Ok })
+    Ok(Status::of(0, shipped.len()))
 }

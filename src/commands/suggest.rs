@@ -52,7 +52,7 @@ pub fn run(args: &SuggestArgs) -> Result<Status> {
     let chosen = best_of(all, args.count);
     if chosen.is_empty() {
         eprintln!("the model is sure everywhere (no detection near its threshold): nothing to suggest");
-        return Ok(if failed > 0 { Status::Error } else { Status::NothingFound });
+        return Ok(Status::of(failed, 0));
     }
     pipeline::suggestions::write_suggestions(&args.out, &infos, &chosen)?;
     eprintln!(
@@ -61,5 +61,5 @@ pub fn run(args: &SuggestArgs) -> Result<Status> {
         args.window,
         args.out.display()
     );
-    Ok(if failed > 0 { Status::Error } else { Status::Ok })
+    Ok(Status::of(failed, chosen.len()))
 }

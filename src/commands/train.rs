@@ -8,9 +8,9 @@ use crate::cli::TrainArgs;
 use crate::commands::Status;
 use anyhow::{bail, Context, Result};
 use detection::applicability::{BandStats, Imagery};
-use detection::evaluate::MatchRule;
 use detection::formats::train_config::TrainFile;
 use detection::formats::training::{EpochLog, TrainingRecord, TrainingSettings};
+use detection::formats::training_log;
 use indicatif::{ProgressBar, ProgressStyle};
 use models::{Model, ModelMeta, Strictness};
 use pipeline::dataset::Sampling;
@@ -267,9 +267,9 @@ pub fn run(args: &TrainArgs) -> Result<Status> {
         .open(&log_path)
         .with_context(|| format!("{}: cannot write the training log", log_path.display()))?;
     if first_epoch == 0 {
-        writeln!(log, "epoch,train_loss,train_acc,val_loss,val_acc,val_f1,lr,seconds")?;
+        writeln!(log, "{}", training_log::HEADER)?;
     }
-    let mut history: Vec<EpochLog> = read_log(&log_path);
+    let mut history: Vec<EpochLog> = read_log(&log_path)?;
     let steps = ProgressBar::new(0);
     steps.set_style(
         ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} loss {msg}")
@@ -277,7 +277,7 @@ pub fn run(args: &TrainArgs) -> Result<Status> {
             .progress_chars("=> "),
     );
     let epochs = cfg.train.epochs;
-    let rule: MatchRule = cfg.calibrate.rule.parse().map_err(anyhow::Error::msg)?;
+    let rule = cfg.calibrate.rule;
     let suppression_px = model.meta.suppression_m / gsd_m;
     let mut on_step = |step: usize, total: usize, loss: f64| {
         steps.set_length(total as u64);
@@ -291,19 +291,7 @@ pub fn run(args: &TrainArgs) -> Result<Status> {
             }
         }
         steps.set_prefix(format!("{}/{epochs}", e.epoch + 1));
-        let opt = |v: Option<f64>| v.map(|v| format!("{v:.6}")).unwrap_or_default();
-        writeln!(
-            log,
-            "{},{:.6},{},{:.6},{},{},{:.3e},{:.1}",
-            e.epoch,
-            e.train_loss,
-            opt(e.train_acc),
-            e.val_loss,
-            opt(e.val_acc),
-            opt(e.val_f1),
-            e.lr,
-            e.seconds
-        )?;
+        writeln!(log, "{}", training_log::row(e))?;
         let quality = match (e.train_acc, e.val_acc, e.val_f1) {
             (Some(t), Some(v), _) => format!("acc {t:.3} | val acc {v:.3}"),
             (_, _, Some(f)) => format!("val F1 {f:.3}"),

@@ -5,11 +5,13 @@
 
 pub mod detect_config;
 pub mod explain;
+pub mod features;
 pub mod model;
 pub mod report;
 pub mod run;
 pub mod train_config;
 pub mod training;
+pub mod training_log;
 pub mod voc;
 
 use serde::{Serialize, Serializer};

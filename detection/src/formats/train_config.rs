@@ -3,6 +3,7 @@
 //! is chosen. Unknown keys are errors.
 
 use crate::arch::{Arch, Head};
+use crate::evaluate::MatchRule;
 use crate::formats::training::TrainConfig;
 use crate::formats::ConfigError;
 use serde::{Deserialize, Serialize};
@@ -109,9 +110,9 @@ pub struct TrainFile {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CalibrateSection {
-    /// The matching rule to optimise.
-    #[serde(rename = "match")]
-    pub rule: String,
+    /// The matching rule to optimise, checked when the config is read.
+    #[serde(rename = "match", with = "rule_text")]
+    pub rule: MatchRule,
     /// Suppression distances to try, metres.
     pub suppression_m: Vec<f64>,
     /// Heatmap networks: choose the operating point with scores averaged
@@ -121,7 +122,22 @@ pub struct CalibrateSection {
 
 impl Default for CalibrateSection {
     fn default() -> Self {
-        CalibrateSection { rule: "distance:6".into(), suppression_m: vec![3.0, 4.0, 5.0], tta: false }
+        CalibrateSection { rule: MatchRule::Distance { metres: 6.0 }, suppression_m: vec![3.0, 4.0, 5.0], tta: false }
+    }
+}
+
+/// A matching rule as a config writes it: `distance:6`, `center-in-label`,
+/// `iou:0.4`.
+mod rule_text {
+    use crate::evaluate::MatchRule;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(rule: &MatchRule, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(rule)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<MatchRule, D::Error> {
+        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -158,9 +174,12 @@ mod tests {
             let cfg: TrainFile =
                 toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert!(cfg.model.arch().is_ok(), "{name}");
-            assert!(cfg.calibrate.rule.parse::<crate::evaluate::MatchRule>().is_ok());
+            assert_eq!(cfg.calibrate.rule, MatchRule::Distance { metres: 6.0 }, "{name}");
         }
         assert!(toml::from_str::<TrainFile>("[train]\nepoch = 3").is_err());
+        // A matching rule is checked when the config is read.
+        let bad = toml::from_str::<TrainFile>("[calibrate]\nmatch = \"nearest\"").unwrap_err().to_string();
+        assert!(bad.contains("match"), "{bad}");
     }
 
     mod fuzz {
