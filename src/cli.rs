@@ -424,3 +424,21 @@ impl DeclaredArgs {
         pipeline::raster::Declared { gsd_m: self.input_gsd, bounds: self.bounds }
     }
 }
+
+impl From<OgrFormatArg> for pipeline::export::OgrFormat {
+    fn from(f: OgrFormatArg) -> Self {
+        match f {
+            OgrFormatArg::Gpkg => pipeline::export::OgrFormat::Gpkg,
+            OgrFormatArg::Shp => pipeline::export::OgrFormat::Shp,
+        }
+    }
+}
+
+impl From<CrsArg> for pipeline::export::OutputCrs {
+    fn from(c: CrsArg) -> Self {
+        match c {
+            CrsArg::Wgs84 => pipeline::export::OutputCrs::Wgs84,
+            CrsArg::Native => pipeline::export::OutputCrs::Native,
+        }
+    }
+}

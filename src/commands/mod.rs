@@ -9,6 +9,7 @@ mod explain;
 mod info;
 mod merge;
 mod models;
+mod progress;
 mod suggest;
 mod train;
 
@@ -20,17 +21,7 @@ pub use rsdetect::Outcome as Status;
 /// The model file `--model` names (a file or a shipped model's name), or
 /// the default model.
 pub(crate) fn model_path(arg: Option<&std::path::Path>) -> anyhow::Result<std::path::PathBuf> {
-    let path = match arg {
-        None => ::models::default_model(),
-        Some(m) => ::models::resolve_model(m).unwrap_or_else(|| m.to_owned()),
-    };
-    if !path.exists() {
-        anyhow::bail!(
-            "{}: no such model file or shipped model; pass --model FILE or a name `rsdetect models` lists, or train one with `rsdetect train`",
-            path.display()
-        );
-    }
-    Ok(path)
+    Ok(rsdetect::model_path(arg)?)
 }
 
 /// Creates the folder `path` will be written in (`what` names the file for
@@ -73,22 +64,7 @@ pub fn run(command: Command) -> anyhow::Result<Status> {
     }
 }
 
-/// `--bounds` are one image's edges: refused when more than one of `paths`
-/// has no georeferencing of its own to keep it from taking them.
+/// `--bounds` are one image's edges (see [`rsdetect::check_bounds`]).
 pub fn check_bounds(paths: &[std::path::PathBuf], declared: &pipeline::raster::Declared) -> anyhow::Result<()> {
-    if declared.bounds.is_none() {
-        return Ok(());
-    }
-    let bare: Vec<&std::path::PathBuf> =
-        paths.iter().filter(|p| pipeline::Raster::open(p).is_ok_and(|r| !r.georef().has_transform())).collect();
-    if bare.len() > 1 {
-        anyhow::bail!(
-            "--bounds gives one image's edges, but {} rasters have no georeferencing ({}, {}, ...): give them one at a \
-             time, or put a world file (NAME.jgw, .pgw or .wld, with NAME.prj) beside each",
-            bare.len(),
-            bare[0].display(),
-            bare[1].display()
-        );
-    }
-    Ok(())
+    Ok(rsdetect::check_bounds(paths, declared)?)
 }
