@@ -13,6 +13,9 @@ pub enum Error {
     /// A model file.
     #[error(transparent)]
     Model(#[from] models::ModelError),
+    /// A device that cannot be used.
+    #[error(transparent)]
+    Device(#[from] models::DeviceError),
     /// A model that cannot run where asked.
     #[error(transparent)]
     Classifier(#[from] models::ClassifierError),

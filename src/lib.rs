@@ -9,6 +9,7 @@ pub mod error;
 pub mod outcome;
 pub mod outputs;
 pub mod starting_point;
+pub mod train;
 pub mod training;
 
 pub use error::{Error, Result};
@@ -32,6 +33,18 @@ pub fn model_path(arg: Option<&Path>) -> Result<PathBuf> {
         });
     }
     Ok(path)
+}
+
+/// Creates the folder `path` will be written in (`what` names the file for
+/// the message), so an output path works as the user typed it.
+pub fn create_parent(path: &Path, what: &str) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::File {
+            path: dir.to_owned(),
+            reason: format!("cannot create the {what}'s folder: {e}"),
+        })?;
+    }
+    Ok(())
 }
 
 /// `--bounds` are one image's edges: refused when more than one of `paths`

@@ -24,15 +24,9 @@ pub(crate) fn model_path(arg: Option<&std::path::Path>) -> anyhow::Result<std::p
     Ok(rsdetect::model_path(arg)?)
 }
 
-/// Creates the folder `path` will be written in (`what` names the file for
-/// the message), so an output path works as the user typed it.
+/// Creates the folder `path` will be written in (see [`rsdetect::create_parent`]).
 pub(crate) fn create_parent(path: &std::path::Path, what: &str) -> anyhow::Result<()> {
-    use anyhow::Context;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("{}: cannot create the {what}'s folder", dir.display()))?;
-    }
-    Ok(())
+    Ok(rsdetect::create_parent(path, what)?)
 }
 
 /// A progress bar over `len` rasters, labelled `prefix`.
