@@ -6,6 +6,7 @@
 pub mod calibration;
 pub mod detect;
 pub mod error;
+pub mod evaluate;
 pub mod outcome;
 pub mod outputs;
 pub mod starting_point;
