@@ -7,9 +7,11 @@ pub mod calibration;
 pub mod detect;
 pub mod error;
 pub mod evaluate;
+pub mod explain;
 pub mod outcome;
 pub mod outputs;
 pub mod starting_point;
+pub mod suggest;
 pub mod train;
 pub mod training;
 

@@ -179,6 +179,9 @@ pub fn declared_of(detections: &Path) -> Result<pipeline::raster::Declared> {
 /// The rasters detect processed and the GeoJSON file holding each one's
 /// detections: from run.json in an output folder, or a file's `source`s.
 pub fn outputs_of(detections: &Path) -> Result<Vec<(PathBuf, PathBuf)>> {
+    if !detections.exists() {
+        return Err(pipeline::Error::NotFound { path: detections.to_owned() }.into());
+    }
     if detections.is_dir() {
         let run = read_run(detections)?;
         Ok(run

@@ -311,3 +311,27 @@ fn cuda_asked_for_without_a_gpu() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--device cpu"), "{}", stderr(&o));
 }
+
+/// Every command that reads detect's output says the same of a missing
+/// one; suggest names a corrupt raster once and does not claim to have
+/// looked at it.
+#[test]
+fn missing_outputs_and_corrupt_rasters_read_alike_across_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-run");
+    for args in [
+        vec!["explain", "--detections", s(&missing), "--out", s(&dir.path().join("why"))],
+        vec!["evaluate", "--detections", s(&missing), "--labels", SCENE_LABELS],
+    ] {
+        let o = rsdetect(&args);
+        assert_eq!(o.status.code(), Some(2));
+        assert_eq!(stderr(&o), format!("error: {}: no such file or folder\n", missing.display()), "{args:?}");
+    }
+    let corrupt = dir.path().join("corrupt.tif");
+    std::fs::write(&corrupt, b"not a raster").unwrap();
+    let o = rsdetect(&["suggest", s(&corrupt), "--out", s(&dir.path().join("w.gpkg")), "--device", "cpu"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(err.matches(s(&corrupt)).count(), 1, "{err}");
+    assert!(!err.contains("sure everywhere"), "{err}");
+}

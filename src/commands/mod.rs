@@ -18,12 +18,6 @@ use crate::cli::Command;
 /// How a run ended (the library's rule and exit codes).
 pub use rsdetect::Outcome as Status;
 
-/// The model file `--model` names (a file or a shipped model's name), or
-/// the default model.
-pub(crate) fn model_path(arg: Option<&std::path::Path>) -> anyhow::Result<std::path::PathBuf> {
-    Ok(rsdetect::model_path(arg)?)
-}
-
 /// Creates the folder `path` will be written in (see [`rsdetect::create_parent`]).
 pub(crate) fn create_parent(path: &std::path::Path, what: &str) -> anyhow::Result<()> {
     Ok(rsdetect::create_parent(path, what)?)
