@@ -8,6 +8,7 @@ pub mod detect;
 pub mod error;
 pub mod evaluate;
 pub mod explain;
+pub mod merge;
 pub mod outcome;
 pub mod outputs;
 pub mod starting_point;
