@@ -199,17 +199,38 @@ pub fn outputs_of(detections: &Path) -> Result<Vec<(PathBuf, PathBuf)>> {
     }
 }
 
-/// Removes the hidden temporary files (`.NAME.PID.tmp`) a killed run left
-/// in `dir`, unless their process still runs.
+/// Whether the process `pid` is alive: a signal 0 to it is delivered, or
+/// refused for lack of permission (it exists, another user's).
+#[cfg(unix)]
+fn alive(pid: u32, _age: Option<std::time::Duration>) -> bool {
+    let Ok(pid) = i32::try_from(pid) else { return false };
+    // SAFETY: kill with signal 0 sends nothing; it only checks the pid.
+    let sent = unsafe { libc::kill(pid, 0) } == 0;
+    sent || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+/// Where pids cannot be asked: a temporary file is written and renamed
+/// within seconds, so one untouched for ten minutes was left by a killed run.
+#[cfg(not(unix))]
+fn alive(_pid: u32, age: Option<std::time::Duration>) -> bool {
+    age.is_none_or(|a| a < std::time::Duration::from_secs(600))
+}
+
+/// Removes temporary files (`.NAME.PID.tmp`, files or folders) that a
+/// killed run left in `dir`: those of a process no longer running.
 pub fn remove_stale_temporaries(dir: &Path) {
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         let Some(rest) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) else { continue };
         let Some(pid) = rest.rsplit('.').next().and_then(|p| p.parse::<u32>().ok()) else { continue };
-        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+        let age = entry.metadata().and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok());
+        if pid != std::process::id() && !alive(pid, age) {
             let p = entry.path();
-            let _ = if p.is_dir() { std::fs::remove_dir_all(&p) } else { std::fs::remove_file(&p) };
-            tracing::info!("removed {}, left by an interrupted run", p.display());
+            let removed = if p.is_dir() { std::fs::remove_dir_all(&p) } else { std::fs::remove_file(&p) };
+            match removed {
+                Ok(()) => tracing::info!("removed {}, left by an interrupted run", p.display()),
+                Err(e) => tracing::warn!("{}: left by an interrupted run, and cannot be removed: {e}", p.display()),
+            }
         }
     }
 }
