@@ -115,7 +115,7 @@ pub struct TrainArgs {
     #[arg(long, conflicts_with = "areas")]
     pub all_labelled: bool,
     /// Network: resnet18, resnet34, resnet50, resnet-small, resnet-small-heatmap, googlenet, googlenet-small.
-    #[arg(long)]
+    #[arg(long, value_parser = network_name)]
     pub arch: Option<String>,
     /// TOML with [model], [sampling] and [train] tables (see configs/train-default.toml).
     #[arg(long, value_name = "FILE")]
@@ -440,5 +440,16 @@ impl From<CrsArg> for pipeline::export::OutputCrs {
             CrsArg::Wgs84 => pipeline::export::OutputCrs::Wgs84,
             CrsArg::Native => pipeline::export::OutputCrs::Native,
         }
+    }
+}
+
+/// `--arch`: a network rsdetect builds, checked when the arguments are read.
+fn network_name(name: &str) -> Result<String, String> {
+    match detection::arch::Arch::named(name) {
+        Some(_) => Ok(name.to_owned()),
+        None => Err(
+            "not a network rsdetect builds: resnet18, resnet34, resnet50, resnet-small, resnet-small-heatmap, googlenet, googlenet-small"
+                .into(),
+        ),
     }
 }

@@ -13,7 +13,9 @@ use crate::outputs::{fnv1a, merge_outputs, output_names, remove_stale_temporarie
 use crate::Outcome;
 use detection::classify::PatchClassifier;
 use detection::formats::detect_config::{Config, Mode};
-use detection::formats::run::{InputRecord, InputStatus, RunFile, RunModel, Totals, RUN_VERSION};
+use detection::formats::run::{
+    InputRecord, InputStatus, Interruption, OutputFrame, RunFile, RunModel, ShardOf, Totals, RUN_VERSION,
+};
 use detection::options::DetectOptions;
 use models::{DeviceChoice, TchClassifier};
 use pipeline::detect::detect_raster;
@@ -333,12 +335,15 @@ impl DetectPlan {
             }),
             device: Some(self.classifier.device()),
             config: Some(self.opts.clone()),
-            crs: Some(format!("{:?}", req.crs).to_lowercase()),
-            shard: req.shard.map(|(k, n)| format!("{k}/{n}")),
+            crs: Some(match req.crs {
+                OutputCrs::Wgs84 => OutputFrame::Wgs84,
+                OutputCrs::Native => OutputFrame::Native,
+            }),
+            shard: req.shard.map(|(k, n)| ShardOf { k, n }),
             merged_from: None,
             formats: req.formats.iter().map(|f| f.extension().to_owned()).collect(),
             totals: Totals { inputs: records.len(), failed, detections: merged.features.len() },
-            interrupted: interrupted.then(|| format!("after {} of {asked} rasters", records.len())),
+            interrupted: interrupted.then_some(Interruption { finished: records.len(), of: asked }),
             seconds: Some(start.elapsed().as_secs_f64()),
             inputs: records,
         };

@@ -402,7 +402,7 @@ impl TrainPlan {
             ..TrainingRecord::default()
         });
         models::seed(cfg.train.seed);
-        let mut model = Model::new(meta, device).map_err(Error::Backend)?;
+        let mut model = Model::new(meta, device)?;
         let mut first_epoch = 0;
         if let Start::From { path, name, meta, .. } = &from {
             let loaded = model.load_weights_file(path, Strictness::Transfer)?;

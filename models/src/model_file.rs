@@ -43,6 +43,9 @@ pub enum ModelError {
         /// What does not match.
         reason: String,
     },
+    /// Metadata that cannot make a network (fields that disagree).
+    #[error("{0}")]
+    Invalid(String),
     /// libtorch failed.
     #[error("{0}")]
     Torch(#[from] tch::TchError),
@@ -147,8 +150,8 @@ fn arch_name(a: &Arch) -> String {
 
 impl Model {
     /// A freshly initialised model.
-    pub fn new(meta: ModelMeta, device: Device) -> Result<Model, String> {
-        meta.validate()?;
+    pub fn new(meta: ModelMeta, device: Device) -> Result<Model, ModelError> {
+        meta.validate().map_err(ModelError::Invalid)?;
         let vs = nn::VarStore::new(device);
         let (c_in, classes) = (meta.bands.len() as i64, meta.classes.len() as i64);
         let net = match &meta.arch {
@@ -190,8 +193,10 @@ impl Model {
         let bytes =
             std::fs::read(path).map_err(|e| ModelError::Corrupt { path: path.to_owned(), reason: e.to_string() })?;
         let meta = Self::meta_of(path, &bytes)?;
-        let mut model =
-            Model::new(meta, device).map_err(|reason| ModelError::Metadata { path: path.to_owned(), reason })?;
+        let mut model = Model::new(meta, device).map_err(|e| match e {
+            ModelError::Invalid(reason) => ModelError::Metadata { path: path.to_owned(), reason },
+            other => other,
+        })?;
         model.load_weights(path, &bytes, Strictness::Strict)?;
         Ok(model)
     }

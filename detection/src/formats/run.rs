@@ -27,10 +27,10 @@ pub struct RunFile {
     pub device: Option<String>,
     /// The validated options.
     pub config: Option<DetectOptions>,
-    /// The CRS of the outputs ("wgs84" or "native").
-    pub crs: Option<String>,
-    /// `K/N` for one shard of a run.
-    pub shard: Option<String>,
+    /// The CRS of the outputs.
+    pub crs: Option<OutputFrame>,
+    /// One shard of a run, written `K/N`.
+    pub shard: Option<ShardOf>,
     /// The folders a merge combined.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged_from: Option<Vec<PathBuf>>,
@@ -42,10 +42,73 @@ pub struct RunFile {
     pub inputs: Vec<InputRecord>,
     /// Sums over the inputs.
     pub totals: Totals,
-    /// Where a Ctrl-C stopped the run.
-    pub interrupted: Option<String>,
+    /// Where a Ctrl-C stopped the run, written `after K of N rasters`.
+    pub interrupted: Option<Interruption>,
     /// Wall seconds of the run.
     pub seconds: Option<f64>,
+}
+
+/// The CRS detect wrote its outputs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutputFrame {
+    /// WGS84 lon/lat (RFC 7946).
+    Wgs84,
+    /// Each raster's own CRS.
+    Native,
+}
+
+/// Share `k` of `n` of a run's inputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub struct ShardOf {
+    /// This share, from 0.
+    pub k: u64,
+    /// Number of shares.
+    pub n: u64,
+}
+
+impl From<ShardOf> for String {
+    fn from(s: ShardOf) -> String {
+        format!("{}/{}", s.k, s.n)
+    }
+}
+
+impl TryFrom<String> for ShardOf {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<ShardOf, String> {
+        let (k, n) = s.split_once('/').ok_or(format!("shard '{s}' is not K/N"))?;
+        let num = |v: &str| v.parse::<u64>().map_err(|_| format!("shard '{s}' is not K/N"));
+        Ok(ShardOf { k: num(k)?, n: num(n)? })
+    }
+}
+
+/// Where a Ctrl-C stopped a run: after `finished` of `of` rasters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub struct Interruption {
+    /// Rasters done with (finished, skipped or failed).
+    pub finished: usize,
+    /// Rasters the run was asked for.
+    pub of: usize,
+}
+
+impl From<Interruption> for String {
+    fn from(i: Interruption) -> String {
+        format!("after {} of {} rasters", i.finished, i.of)
+    }
+}
+
+impl TryFrom<String> for Interruption {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Interruption, String> {
+        let bad = || format!("'{s}' is not 'after K of N rasters'");
+        let rest = s.strip_prefix("after ").and_then(|r| r.strip_suffix(" rasters")).ok_or_else(bad)?;
+        let (k, n) = rest.split_once(" of ").ok_or_else(bad)?;
+        Ok(Interruption { finished: k.parse().map_err(|_| bad())?, of: n.parse().map_err(|_| bad())? })
+    }
 }
 
 /// The model as run.json records it.
@@ -161,8 +224,8 @@ mod tests {
             model: None,
             device: Some("cpu".into()),
             config: None,
-            crs: Some("wgs84".into()),
-            shard: None,
+            crs: Some(OutputFrame::Wgs84),
+            shard: Some(ShardOf { k: 1, n: 3 }),
             merged_from: None,
             formats: vec!["gpkg".into()],
             inputs: vec![InputRecord {
@@ -175,11 +238,16 @@ mod tests {
                 applicability: None,
             }],
             totals: Totals { inputs: 1, failed: 0, detections: 0 },
-            interrupted: None,
+            interrupted: Some(Interruption { finished: 2, of: 5 }),
             seconds: Some(1.5),
         };
         let text = run.to_json();
         assert!(text.contains("\"status\": \"skipped\"") && text.contains("\"version\": 1"), "{text}");
+        assert!(
+            text.contains("\"shard\": \"1/3\"") && text.contains("\"interrupted\": \"after 2 of 5 rasters\""),
+            "{text}"
+        );
+        assert!(text.contains("\"crs\": \"wgs84\""), "{text}");
         assert_eq!(RunFile::from_json(&text).unwrap(), run);
         // Keys sorted, as the files have always been written.
         let keys: Vec<&str> =
