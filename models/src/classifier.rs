@@ -4,12 +4,13 @@
 use crate::device::{resolve, DeviceChoice, DeviceError};
 use crate::extent::{change, Change};
 use crate::folded::FoldedHeatmap;
+use crate::forward::{heatmap_scores_and_radii, pad_to_stride, scores_and_radii};
 use crate::model_file::{Arch, Model, ModelError, Net};
 use crate::normalise::Normalisation;
 use crate::peaks::local_maxima;
+use crate::peaks::PEAK_FLOOR;
 use crate::resnet::Head;
 use crate::resnet::ResNetHead;
-use crate::train::{heatmap_scores_and_radii, pad_to_stride, scores_and_radii};
 use detection::classify::ClassifyError;
 use detection::coords::PixelPoint;
 use detection::objects::ScoredPoint;
@@ -430,10 +431,6 @@ pub fn cpu_has_bf16() -> bool {
 fn runtime(e: tch::TchError) -> ClassifyError {
     ClassifyError::Runtime(e.to_string())
 }
-
-/// Heatmap peaks scoring under this are dropped before anything else sees
-/// them: far below any operating point, and most pixels of a tile.
-pub const PEAK_FLOOR: f32 = 0.02;
 
 #[cfg(test)]
 mod tests {

@@ -3,8 +3,8 @@
 //! bands (a saliency map, Simonyan et al. 2014), smoothed over a few pixels
 //! so that it reads as regions rather than speckle.
 
+use crate::forward::heatmap_scores;
 use crate::model_file::Model;
-use crate::train::heatmap_scores;
 use tch::{Kind, Tensor};
 
 /// Standard deviation (pixels) of the Gaussian the map is smoothed with.

@@ -34,6 +34,10 @@ pub fn local_maxima(scores: &Tensor, radius: i64, floor: f32) -> Vec<(usize, usi
     rows.into_iter().zip(cols).zip(values).map(|((r, c), v)| (c as usize, r as usize, v)).collect()
 }
 
+/// Heatmap peaks scoring under this are dropped before anything else sees
+/// them: far below any operating point, and most pixels of a tile.
+pub const PEAK_FLOOR: f32 = 0.02;
+
 #[cfg(test)]
 mod tests {
     use super::*;
