@@ -7,7 +7,6 @@ use crate::error::{Error, Result};
 use crate::labels::{to_crs, transform};
 use crate::raster::Raster;
 use detection::coords::{MapPoint, PixelPoint};
-use gdal::vector::LayerAccess;
 use geo::{Coord, LineString, Polygon};
 use std::path::{Path, PathBuf};
 
@@ -28,43 +27,29 @@ fn bad(path: &Path, reason: impl Into<String>) -> Error {
 
 /// Reads a file of labelled-area polygons through OGR.
 pub fn read_areas(path: &Path) -> Result<AreaFile> {
-    crate::raster::init_gdal();
-    if !path.exists() {
-        return Err(Error::NotFound { path: path.to_owned() });
-    }
-    let options = gdal::DatasetOptions { open_flags: gdal::GdalOpenFlags::GDAL_OF_VECTOR, ..Default::default() };
-    let ds = gdal::Dataset::open_ex(path, options).map_err(|_| {
+    let unopened = || {
         bad(
             path,
             "OGR recognises no vector format in it; labelled areas are polygons in GeoJSON, Shapefile or GeoPackage",
         )
-    })?;
+    };
+    let file = crate::vector::read_vector(path, &[], unopened, |reason| bad(path, reason))?;
     let mut polygons = Vec::new();
-    let mut crs = None;
-    for mut layer in ds.layers() {
-        if let Some(s) = layer.spatial_ref() {
-            crs = s.to_wkt().ok();
-        }
-        for feature in layer.features() {
-            let Some(g) = feature.geometry() else { continue };
-            let geom: geo::Geometry<f64> = g.to_geo().map_err(|e| bad(path, format!("unreadable geometry: {e}")))?;
-            match geom {
-                geo::Geometry::Polygon(p) => polygons.push(p),
-                geo::Geometry::MultiPolygon(m) => polygons.extend(m.0),
-                geo::Geometry::Rect(r) => polygons.push(r.to_polygon()),
-                _ => {
-                    return Err(bad(
-                        path,
-                        format!(
-                            "feature {} is not a polygon; a labelled area is a polygon around objects that are all labelled",
-                            feature.fid().unwrap_or_default()
-                        ),
-                    ))
-                }
-            }
+    for f in file.features {
+        match f.geometry {
+            geo::Geometry::Polygon(p) => polygons.push(p),
+            geo::Geometry::MultiPolygon(m) => polygons.extend(m.0),
+            geo::Geometry::Rect(r) => polygons.push(r.to_polygon()),
+            _ => return Err(bad(
+                path,
+                format!(
+                    "feature {} is not a polygon; a labelled area is a polygon around objects that are all labelled",
+                    f.fid
+                ),
+            )),
         }
     }
-    Ok(AreaFile { path: path.to_owned(), crs, polygons })
+    Ok(AreaFile { path: path.to_owned(), crs: file.crs, polygons })
 }
 
 /// Every file of `paths`, read.

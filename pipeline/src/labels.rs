@@ -8,7 +8,6 @@ use crate::raster::Raster;
 use detection::coords::{LonLat, MapPoint, PixelBox, PixelPoint};
 use detection::outline::Outline;
 use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform, SpatialRef};
-use gdal::vector::LayerAccess;
 use geo::{BoundingRect, Centroid};
 use std::path::{Path, PathBuf};
 
@@ -144,8 +143,7 @@ fn read_csv(path: &Path) -> Result<LabelFile> {
 }
 
 fn read_ogr(path: &Path) -> Result<LabelFile> {
-    let options = gdal::DatasetOptions { open_flags: gdal::GdalOpenFlags::GDAL_OF_VECTOR, ..Default::default() };
-    let ds = gdal::Dataset::open_ex(path, options).map_err(|_| {
+    let unopened = || {
         let json = path.extension().and_then(|e| e.to_str()).is_some_and(|e| matches!(e, "json" | "geojson"));
         let text = std::fs::read(path).unwrap_or_default();
         if text.iter().all(u8::is_ascii_whitespace) {
@@ -155,45 +153,27 @@ fn read_ogr(path: &Path) -> Result<LabelFile> {
         } else {
             bad(path, "OGR recognises no vector format in it; labels are GeoJSON, Shapefile, GeoPackage or CSV")
         }
-    })?;
+    };
+    let file = crate::vector::read_vector(path, &CLASS_FIELDS, unopened, |reason| bad(path, reason))?;
+    let wkt = file.crs;
     let mut labels = Vec::new();
-    let mut wkt = None;
-    for mut layer in ds.layers() {
-        let srs = layer.spatial_ref();
-        if let Some(s) = &srs {
-            wkt = s.to_wkt().ok();
+    for f in file.features {
+        let geom = f.geometry;
+        if matches!(geom, geo::Geometry::LineString(_) | geo::Geometry::MultiLineString(_) | geo::Geometry::Line(_)) {
+            return Err(bad(
+                path,
+                format!("feature {} is a line; labels are points (object centres), boxes or polygons (crowns)", f.fid),
+            ));
         }
-        let class_field = {
-            let names: Vec<String> = layer.defn().fields().map(|f| f.name()).collect();
-            CLASS_FIELDS.iter().find_map(|c| names.iter().position(|n| n.eq_ignore_ascii_case(c)))
-        };
-        for feature in layer.features() {
-            let Some(g) = feature.geometry() else { continue };
-            let geom: geo::Geometry<f64> = g.to_geo().map_err(|e| bad(path, format!("unreadable geometry: {e}")))?;
-            let class = class_field
-                .and_then(|i| feature.field_as_string(i).ok().flatten())
-                .map(|c| c.trim().to_owned())
-                .filter(|c| !c.is_empty());
-            if matches!(geom, geo::Geometry::LineString(_) | geo::Geometry::MultiLineString(_) | geo::Geometry::Line(_))
-            {
-                return Err(bad(
-                    path,
-                    format!(
-                        "feature {} is a line; labels are points (object centres), boxes or polygons (crowns)",
-                        feature.fid().unwrap_or_default()
-                    ),
-                ));
-            }
-            let (Some(c), Some(r)) = (geom.centroid(), geom.bounding_rect()) else { continue };
-            let is_point = matches!(geom, geo::Geometry::Point(_) | geo::Geometry::MultiPoint(_));
-            labels.push(Label {
-                centre: MapPoint { x: c.x(), y: c.y() },
-                extent: (!is_point)
-                    .then(|| (MapPoint { x: r.min().x, y: r.min().y }, MapPoint { x: r.max().x, y: r.max().y })),
-                ring: exterior_ring(&geom),
-                class,
-            });
-        }
+        let (Some(c), Some(r)) = (geom.centroid(), geom.bounding_rect()) else { continue };
+        let is_point = matches!(geom, geo::Geometry::Point(_) | geo::Geometry::MultiPoint(_));
+        labels.push(Label {
+            centre: MapPoint { x: c.x(), y: c.y() },
+            extent: (!is_point)
+                .then(|| (MapPoint { x: r.min().x, y: r.min().y }, MapPoint { x: r.max().x, y: r.max().y })),
+            ring: exterior_ring(&geom),
+            class: f.field,
+        });
     }
     let lonlat = match &wkt {
         Some(w) => {

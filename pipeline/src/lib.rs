@@ -26,6 +26,7 @@ pub mod raster;
 pub mod resample;
 pub mod suggestions;
 pub mod synthetic;
+pub mod vector;
 
 pub use detection::coords::{LonLat, MapPoint, PixelBox, PixelPoint, PixelWindow};
 pub use error::{Error, Result};
