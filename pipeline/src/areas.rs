@@ -40,13 +40,15 @@ pub fn read_areas(path: &Path) -> Result<AreaFile> {
             geo::Geometry::Polygon(p) => polygons.push(p),
             geo::Geometry::MultiPolygon(m) => polygons.extend(m.0),
             geo::Geometry::Rect(r) => polygons.push(r.to_polygon()),
-            _ => return Err(bad(
-                path,
-                format!(
+            _ => {
+                return Err(bad(
+                    path,
+                    format!(
                     "feature {} is not a polygon; a labelled area is a polygon around objects that are all labelled",
                     f.fid
                 ),
-            )),
+                ))
+            }
         }
     }
     Ok(AreaFile { path: path.to_owned(), crs: file.crs, polygons })

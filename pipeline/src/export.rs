@@ -6,14 +6,14 @@
 use crate::detect::RasterDetections;
 use crate::error::{Error, Result};
 use crate::georef::Georef;
+use crate::vector::{write_polygons, Cell, PolygonLayer};
 use detection::coords::PixelPoint;
 use detection::formats::features::{
     CrsMember, CrsProperties, DetectionCollection, DetectionFeature, DetectionProperties, FieldKind, FieldValue,
     OGR_FIELDS,
 };
 use gdal::spatial_ref::SpatialRef;
-use gdal::vector::{Geometry, LayerAccess, LayerOptions, OGRFieldType, OGRwkbGeometryType};
-use gdal::DriverManager;
+use gdal::vector::OGRFieldType;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -217,108 +217,40 @@ pub fn temp_name(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
 }
 
-/// OGR formats offered besides GeoJSON.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OgrFormat {
-    /// GeoPackage (.gpkg).
-    Gpkg,
-    /// ESRI Shapefile (.shp and companions).
-    Shp,
-}
-
-impl OgrFormat {
-    /// The format of a file extension (`gpkg`, `shp`).
-    pub fn of_extension(ext: &str) -> Option<OgrFormat> {
-        [OgrFormat::Gpkg, OgrFormat::Shp].into_iter().find(|f| f.extension().eq_ignore_ascii_case(ext))
-    }
-
-    /// The file extension.
-    pub fn extension(self) -> &'static str {
-        match self {
-            OgrFormat::Gpkg => "gpkg",
-            OgrFormat::Shp => "shp",
-        }
-    }
-}
+pub use crate::vector::OgrFormat;
 
 /// Writes a feature set with OGR (fields score, class, source, pixel_x0 ..
 /// pixel_y1, area_m2, diameter_m, score_sd), through a temporary folder and
 /// renames.
 pub fn write_ogr(path: &Path, format: OgrFormat, set: &FeatureSet) -> Result<()> {
-    crate::raster::init_gdal();
     let fail = |e: gdal::errors::GdalError| Error::Output { path: path.to_owned(), reason: e.to_string() };
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let stage =
-        dir.join(format!(".{}.{}.tmp", path.file_name().unwrap_or_default().to_string_lossy(), std::process::id()));
-    std::fs::create_dir_all(&stage).map_err(|e| Error::Output { path: stage.clone(), reason: e.to_string() })?;
-    let staged = stage.join(path.file_name().unwrap_or_default());
-    let written = (|| -> Result<()> {
-        let driver = DriverManager::get_driver_by_name(match format {
-            OgrFormat::Gpkg => "GPKG",
-            OgrFormat::Shp => "ESRI Shapefile",
-        })
-        .map_err(fail)?;
-        let mut ds = driver.create_vector_only(&staged).map_err(fail)?;
-        let srs = match &set.crs {
-            FeatureCrs::Wgs84 => Some(crate::georef::wgs84()?),
-            FeatureCrs::Native { wkt, .. } => Some(SpatialRef::from_wkt(wkt).map_err(fail)?),
-            FeatureCrs::Pixel | FeatureCrs::MapUnits => None,
-        };
-        let name = path.file_stem().unwrap_or_default().to_string_lossy().into_owned();
-        // GeoPackage writes far faster in one transaction; Shapefiles have none.
-        if format == OgrFormat::Gpkg {
-            let mut tx = ds.start_transaction().map_err(fail)?;
-            write_layer(&mut tx, &name, srs.as_ref(), set).map_err(fail)?;
-            tx.commit().map_err(fail)?;
-        } else {
-            write_layer(&mut ds, &name, srs.as_ref(), set).map_err(fail)?;
-        }
-        Ok(())
-    })();
-    let moved = written.and_then(|()| {
-        for entry in
-            std::fs::read_dir(&stage).map_err(|e| Error::Output { path: stage.clone(), reason: e.to_string() })?
-        {
-            let from = entry.map_err(|e| Error::Output { path: stage.clone(), reason: e.to_string() })?.path();
-            let to = dir.join(from.file_name().unwrap_or_default());
-            std::fs::rename(&from, &to).map_err(|e| Error::Output { path: to.clone(), reason: e.to_string() })?;
-        }
-        Ok(())
-    });
-    let _ = std::fs::remove_dir_all(&stage);
-    moved
-}
-
-/// Creates the layer and its features.
-fn write_layer(
-    ds: &mut gdal::Dataset,
-    name: &str,
-    srs: Option<&SpatialRef>,
-    set: &FeatureSet,
-) -> gdal::errors::Result<()> {
-    let layer = ds.create_layer(LayerOptions { name, srs, ty: OGRwkbGeometryType::wkbPolygon, options: None })?;
+    let srs = match &set.crs {
+        FeatureCrs::Wgs84 => Some(crate::georef::wgs84()?),
+        FeatureCrs::Native { wkt, .. } => Some(SpatialRef::from_wkt(wkt).map_err(fail)?),
+        FeatureCrs::Pixel | FeatureCrs::MapUnits => None,
+    };
     let fields: Vec<(&str, OGRFieldType::Type)> = OGR_FIELDS
         .iter()
         .map(|&(name, kind)| {
             (name, if kind == FieldKind::Real { OGRFieldType::OFTReal } else { OGRFieldType::OFTString })
         })
         .collect();
-    layer.create_defn_fields(&fields)?;
-    for f in &set.features {
-        let wkt =
-            format!("POLYGON(({}))", f.ring().iter().map(|[x, y]| format!("{x} {y}")).collect::<Vec<_>>().join(","));
-        let mut feature = gdal::vector::Feature::new(layer.defn())?;
-        feature.set_geometry(Geometry::from_wkt(&wkt)?)?;
-        for (i, v) in f.properties.ogr_values().into_iter().enumerate() {
-            match v {
-                FieldValue::Real(x) => feature.set_field_double(i, x)?,
-                FieldValue::Text(t) => feature.set_field_string(i, t)?,
-                FieldValue::Null => {}
-            }
-        }
-        feature.create(&layer)?;
-    }
-    Ok(())
+    let name = path.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+    let layer = PolygonLayer { name: &name, srs: srs.as_ref(), fields: &fields };
+    let rows = set.features.iter().map(|f| {
+        let cells = f
+            .properties
+            .ogr_values()
+            .into_iter()
+            .map(|v| match v {
+                FieldValue::Real(x) => Cell::Real(x),
+                FieldValue::Text(t) => Cell::Text(t),
+                FieldValue::Null => Cell::Null,
+            })
+            .collect();
+        (f.ring(), cells)
+    });
+    write_polygons(path, format, &layer, rows)
 }
 
 #[cfg(test)]

@@ -1,9 +1,12 @@
 //! Vector files as GIS users keep them (GeoJSON, Shapefile, GeoPackage,
 //! anything OGR reads): read into plain geometries with their CRS, for
-//! labels and labelled areas alike.
+//! labels and labelled areas alike; and polygon layers written for
+//! detections and suggested windows alike.
 
 use crate::error::{Error, Result};
-use gdal::vector::LayerAccess;
+use gdal::spatial_ref::SpatialRef;
+use gdal::vector::{Geometry, LayerAccess, LayerOptions, OGRFieldType, OGRwkbGeometryType};
+use gdal::DriverManager;
 use std::path::Path;
 
 /// One feature as read.
@@ -62,4 +65,131 @@ pub fn read_vector(
         }
     }
     Ok(out)
+}
+
+/// OGR formats written besides GeoJSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OgrFormat {
+    /// GeoPackage (.gpkg).
+    Gpkg,
+    /// ESRI Shapefile (.shp and companions).
+    Shp,
+}
+
+impl OgrFormat {
+    /// The format of a file extension (`gpkg`, `shp`).
+    pub fn of_extension(ext: &str) -> Option<OgrFormat> {
+        [OgrFormat::Gpkg, OgrFormat::Shp].into_iter().find(|f| f.extension().eq_ignore_ascii_case(ext))
+    }
+
+    /// The file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            OgrFormat::Gpkg => "gpkg",
+            OgrFormat::Shp => "shp",
+        }
+    }
+
+    fn driver(self) -> &'static str {
+        match self {
+            OgrFormat::Gpkg => "GPKG",
+            OgrFormat::Shp => "ESRI Shapefile",
+        }
+    }
+}
+
+/// A field's value in one feature.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Cell<'a> {
+    /// A number.
+    Real(f64),
+    /// A whole number.
+    Integer(i32),
+    /// Text.
+    Text(&'a str),
+    /// Unset.
+    Null,
+}
+
+/// One polygon layer to write: its name, CRS and fields.
+pub struct PolygonLayer<'a> {
+    /// The layer's name.
+    pub name: &'a str,
+    /// Its CRS (`None`: none stated).
+    pub srs: Option<&'a SpatialRef>,
+    /// Its fields, in order.
+    pub fields: &'a [(&'a str, OGRFieldType::Type)],
+}
+
+/// Writes `features` (a polygon ring each, with its cells in the layer's
+/// field order) as one layer of a new file at `path`, staged in a hidden
+/// folder beside it and renamed in, so readers see the old file or the
+/// whole new one; a GeoPackage in one transaction.
+pub fn write_polygons<'a>(
+    path: &Path,
+    format: OgrFormat,
+    layer: &PolygonLayer,
+    features: impl Iterator<Item = (&'a [[f64; 2]], Vec<Cell<'a>>)>,
+) -> Result<()> {
+    crate::raster::init_gdal();
+    let fail = |e: gdal::errors::GdalError| Error::Output { path: path.to_owned(), reason: e.to_string() };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let stage = crate::export::temp_name(path);
+    std::fs::create_dir_all(&stage).map_err(|e| Error::Output { path: stage.clone(), reason: e.to_string() })?;
+    let staged = stage.join(path.file_name().unwrap_or_default());
+    let written = (|| -> Result<()> {
+        let driver = DriverManager::get_driver_by_name(format.driver()).map_err(fail)?;
+        let mut ds = driver.create_vector_only(&staged).map_err(fail)?;
+        // GeoPackage writes far faster in one transaction; Shapefiles have none.
+        if format == OgrFormat::Gpkg {
+            let mut tx = ds.start_transaction().map_err(fail)?;
+            write_layer(&mut tx, layer, features).map_err(fail)?;
+            tx.commit().map_err(fail)?;
+        } else {
+            write_layer(&mut ds, layer, features).map_err(fail)?;
+        }
+        Ok(())
+    })();
+    let moved = written.and_then(|()| {
+        for entry in
+            std::fs::read_dir(&stage).map_err(|e| Error::Output { path: stage.clone(), reason: e.to_string() })?
+        {
+            let from = entry.map_err(|e| Error::Output { path: stage.clone(), reason: e.to_string() })?.path();
+            let to = dir.join(from.file_name().unwrap_or_default());
+            std::fs::rename(&from, &to).map_err(|e| Error::Output { path: to.clone(), reason: e.to_string() })?;
+        }
+        Ok(())
+    });
+    let _ = std::fs::remove_dir_all(&stage);
+    moved
+}
+
+/// Creates the layer and its features.
+fn write_layer<'a>(
+    ds: &mut gdal::Dataset,
+    layer: &PolygonLayer,
+    features: impl Iterator<Item = (&'a [[f64; 2]], Vec<Cell<'a>>)>,
+) -> gdal::errors::Result<()> {
+    let out = ds.create_layer(LayerOptions {
+        name: layer.name,
+        srs: layer.srs,
+        ty: OGRwkbGeometryType::wkbPolygon,
+        options: None,
+    })?;
+    out.create_defn_fields(layer.fields)?;
+    for (ring, cells) in features {
+        let wkt = format!("POLYGON(({}))", ring.iter().map(|[x, y]| format!("{x} {y}")).collect::<Vec<_>>().join(","));
+        let mut feature = gdal::vector::Feature::new(out.defn())?;
+        feature.set_geometry(Geometry::from_wkt(&wkt)?)?;
+        for (i, cell) in cells.into_iter().enumerate() {
+            match cell {
+                Cell::Real(x) => feature.set_field_double(i, x)?,
+                Cell::Integer(n) => feature.set_field_integer(i, n)?,
+                Cell::Text(t) => feature.set_field_string(i, t)?,
+                Cell::Null => {}
+            }
+        }
+        feature.create(&out)?;
+    }
+    Ok(())
 }
