@@ -435,21 +435,12 @@ fn runtime(e: tch::TchError) -> ClassifyError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model_file::ModelMeta;
 
     #[test]
     fn dense_scores_cover_the_lattice() {
         let _rng = crate::rng_lock();
         tch::manual_seed(3);
-        let mut meta = ModelMeta::new(
-            Arch::named("resnet-small").unwrap(),
-            vec![1, 2, 3],
-            32,
-            0.6,
-            vec!["background".into(), "tree".into()],
-        );
-        meta.mean = vec![100.0; 3];
-        meta.std = vec![40.0; 3];
+        let meta = crate::test_meta("resnet-small", 32, 0.6, "tree");
         let c = Classifier::from_model(Model::new(meta, Device::Cpu).unwrap());
         assert_eq!(c.dense_stride(), Some(4));
         let (h, w) = (64usize, 80usize);
@@ -478,15 +469,7 @@ mod tests {
         let _rng = crate::rng_lock();
         tch::manual_seed(5);
         for (arch, patch) in [("googlenet-small", 64), ("resnet-small-heatmap", 32)] {
-            let mut meta = ModelMeta::new(
-                Arch::named(arch).unwrap(),
-                vec![1, 2, 3],
-                patch,
-                0.6,
-                vec!["background".into(), "tree".into()],
-            );
-            meta.mean = vec![100.0; 3];
-            meta.std = vec![40.0; 3];
+            let meta = crate::test_meta(arch, patch, 0.6, "tree");
             let mut c = Classifier::from_model(Model::new(meta, Device::Cpu).unwrap());
             assert!(c.channels_last, "{arch} runs channels-last on the CPU");
             let n = 3;

@@ -52,7 +52,7 @@ pub fn grad_cam(model: &Model, x: &Tensor, class: usize) -> Option<Tensor> {
 
 #[cfg(test)]
 mod tests {
-    use crate::model_file::{Arch, Model, ModelMeta};
+    use crate::model_file::Model;
     use crate::Classifier;
     use tch::Device;
 
@@ -64,15 +64,7 @@ mod tests {
         let _rng = crate::rng_lock();
         for (arch, patch) in [("resnet-small", 16usize), ("googlenet-small", 64)] {
             tch::manual_seed(5);
-            let mut meta = ModelMeta::new(
-                Arch::named(arch).unwrap(),
-                vec![1, 2, 3],
-                patch,
-                0.5,
-                vec!["bg".into(), "shrub".into()],
-            );
-            meta.mean = vec![100.0; 3];
-            meta.std = vec![40.0; 3];
+            let meta = crate::test_meta(arch, patch, 0.5, "shrub");
             let c = Classifier::from_model(Model::new(meta, Device::Cpu).unwrap());
             let tile: Vec<f32> = (0..3 * patch * patch).map(|i| ((i * 37) % 251) as f32).collect();
             let map = c.explain(&tile, patch, patch, (patch / 2, patch / 2)).unwrap();

@@ -47,3 +47,15 @@ pub(crate) static TORCH_RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
 pub(crate) fn rng_lock() -> std::sync::MutexGuard<'static, ()> {
     TORCH_RNG.lock().unwrap_or_else(|e| e.into_inner())
 }
+
+/// The metadata of the untrained 3-band model tests build: network `arch`
+/// by name, `patch` pixels at `gsd_m`, classes background and `class`,
+/// normalised as 8-bit imagery roughly is (mean 100, sd 40).
+#[cfg(test)]
+pub(crate) fn test_meta(arch: &str, patch: usize, gsd_m: f64, class: &str) -> ModelMeta {
+    let arch = detection::arch::Arch::named(arch).expect("a network rsdetect builds");
+    let mut meta = ModelMeta::new(arch, vec![1, 2, 3], patch, gsd_m, vec!["background".into(), class.into()]);
+    meta.mean = vec![100.0; 3];
+    meta.std = vec![40.0; 3];
+    meta
+}
