@@ -4,6 +4,7 @@
 //! core owns, so tiles can be processed in any order, in parallel.
 
 pub mod components;
+pub(crate) mod modes;
 pub mod panchromatic;
 pub mod sliding;
 pub mod threshold;
