@@ -32,6 +32,7 @@ pub fn calibrate_model(
     section: &CalibrateSection,
     device: models::DeviceChoice,
     declared: pipeline::raster::Declared,
+    say: &mut dyn FnMut(&str),
 ) -> Result<()> {
     let rule = section.rule;
     let rasters: Vec<PathBuf> = sets.iter().flat_map(|(_, r)| r.iter().cloned()).collect();
@@ -83,11 +84,11 @@ pub fn calibrate_model(
             curves.extend(per_set.iter().cloned());
             best = Some((k, s, c, curves));
         }
-        table.push(trial(s, opts.source.clone(), thresholds[k], c));
+        table.push(trial(s, opts.source.clone(), thresholds[k], c, say));
     }
     let (k, suppression, counts, curves) =
         best.ok_or_else(|| Error::Nothing("no validation data to calibrate on".into()))?;
-    if found_nothing(model_path, &counts) {
+    if found_nothing(model_path, &counts, say) {
         return Ok(());
     }
     let threshold = thresholds[k];
@@ -120,22 +121,22 @@ pub fn calibrate_model(
             },
         },
     )?;
-    eprintln!(
+    say(&format!(
         "{}: operating point threshold {threshold:.2}, suppression {suppression} m: validation precision {:.4}, recall {:.4}, F1 {:.4}",
         model_path.display(),
         counts.precision,
         counts.recall,
         counts.f1
-    );
+    ));
     if sets.len() > 1 {
         for ((name, r), c) in sets.iter().zip(&set_counts) {
-            eprintln!(
+            say(&format!(
                 "  {name} ({} rasters): precision {:.4}, recall {:.4}, F1 {:.4}",
                 r.len(),
                 c.precision,
                 c.recall,
                 c.f1
-            );
+            ));
         }
     }
     Ok(())
@@ -144,7 +145,13 @@ pub fn calibrate_model(
 /// Chooses and stores the operating point of the heatmap network at
 /// `model_path` on validation chips held out of the training rasters (when
 /// no validation rasters were given), one pass per chip.
-pub fn calibrate_on_chips(model_path: &Path, val: &Chips, section: &CalibrateSection, pixel_m: f64) -> Result<()> {
+pub fn calibrate_on_chips(
+    model_path: &Path,
+    val: &Chips,
+    section: &CalibrateSection,
+    pixel_m: f64,
+    say: &mut dyn FnMut(&str),
+) -> Result<()> {
     let rule = section.rule;
     let model = models::Model::load(model_path, models::Device::Cpu)?;
     let thresholds = sweep_thresholds();
@@ -157,11 +164,11 @@ pub fn calibrate_on_chips(model_path: &Path, val: &Chips, section: &CalibrateSec
         if best.as_ref().is_none_or(|b| c.f1 > b.2.f1) {
             best = Some((k, s, c, curve));
         }
-        table.push(trial(s, CandidateSource::Dense { step: 1 }, thresholds[k], c));
+        table.push(trial(s, CandidateSource::Dense { step: 1 }, thresholds[k], c, say));
     }
     let (k, suppression, counts, curve) =
         best.ok_or_else(|| Error::Nothing("no validation data to calibrate on".into()))?;
-    if found_nothing(model_path, &counts) {
+    if found_nothing(model_path, &counts, say) {
         return Ok(());
     }
     let threshold = thresholds[k];
@@ -182,39 +189,45 @@ pub fn calibrate_on_chips(model_path: &Path, val: &Chips, section: &CalibrateSec
             per_set: vec![],
         },
     )?;
-    eprintln!(
+    say(&format!(
         "{}: operating point threshold {threshold:.2}, suppression {suppression} m: precision {:.4}, recall {:.4}, F1 {:.4} on {} held-out blocks",
         model_path.display(),
         counts.precision,
         counts.recall,
         counts.f1,
         val.len()
-    );
+    ));
     Ok(())
 }
 
 /// Whether validation matched no object at any threshold (or held none):
 /// an operating point chosen there would be chosen on nothing, so the
 /// model keeps the one it has, and the user is told.
-fn found_nothing(model_path: &Path, best: &Counts) -> bool {
+fn found_nothing(model_path: &Path, best: &Counts, say: &mut dyn FnMut(&str)) -> bool {
     let nothing = best.tp == 0;
     if nothing {
-        eprintln!(
+        say(&format!(
             "{}: no validation object is found at any threshold, so the operating point is not chosen there and stays \
              as it was (train longer, label more objects, or check the validation labels)",
             model_path.display()
-        );
+        ));
     }
     nothing
 }
 
 /// One suppression distance's best point, as the table records it and the
 /// user reads it.
-fn trial(suppression_m: f64, stride: CandidateSource, threshold: f64, c: Counts) -> SuppressionTrial {
-    eprintln!(
+fn trial(
+    suppression_m: f64,
+    stride: CandidateSource,
+    threshold: f64,
+    c: Counts,
+    say: &mut dyn FnMut(&str),
+) -> SuppressionTrial {
+    say(&format!(
         "suppression {suppression_m} m: best F1 {:.4} at threshold {threshold:.2} (precision {:.4}, recall {:.4})",
         c.f1, c.precision, c.recall
-    );
+    ));
     SuppressionTrial { suppression_m, stride, best_threshold: threshold, counts: c }
 }
 

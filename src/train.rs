@@ -500,10 +500,12 @@ impl TrainPlan {
         match (&val_data, req.no_calibrate) {
             (_, true) => {}
             (Examples::Chips(val), _) if held_out && !val.is_empty() => {
-                calibrate_on_chips(&req.out, val, &cfg.calibrate, gsd_m)?;
+                calibrate_on_chips(&req.out, val, &cfg.calibrate, gsd_m, &mut |l| progress.say(l))?;
             }
             _ if !val_paths.is_empty() => {
-                calibrate_model(&req.out, &val_sets, &labels.files, &cfg.calibrate, req.device, declared)?;
+                calibrate_model(&req.out, &val_sets, &labels.files, &cfg.calibrate, req.device, declared, &mut |l| {
+                    progress.say(l)
+                })?;
             }
             _ => say!(
                 progress,
