@@ -163,6 +163,27 @@ impl GoogLeNet {
         ys.adaptive_avg_pool2d([1, 1]).flatten(1, -1).dropout(0.2, train).apply(&self.fc)
     }
 
+    /// Grad-CAM's split: the features of `x` at the deepest block with at
+    /// least `min_cells` cells across the patch, and the rest of the network
+    /// from them to the logits.
+    pub fn cam_split<'a>(&'a self, x: &Tensor, min_cells: i64) -> (Tensor, crate::model_file::Rest<'a>) {
+        let p = x.size()[3];
+        let layer = (0..self.depth()).rev().find(|&i| p / GoogLeNet::block_stride(i) >= min_cells).unwrap_or(0);
+        let f = self.through(x, layer, false);
+        (f, Box::new(move |f: &Tensor| self.logits_after(f, layer, false)))
+    }
+
+    /// The training loss of a batch and its logits: cross-entropy, with the
+    /// auxiliary heads' (weighted 0.3, as the paper) while training.
+    pub fn loss_and_logits(&self, x: &Tensor, y: &Tensor, train: bool) -> (Tensor, Tensor) {
+        let out = self.forward_all(x, train);
+        let mut loss = out.logits.cross_entropy_for_logits(y);
+        if let Some((a1, a2)) = &out.aux {
+            loss += 0.3 * (a1.cross_entropy_for_logits(y) + a2.cross_entropy_for_logits(y));
+        }
+        (loss, out.logits)
+    }
+
     /// Logits, and auxiliary logits when training with auxiliary heads.
     pub fn forward_all(&self, xs: &Tensor, train: bool) -> GoogLeNetOutput {
         let mut ys = xs.apply_t(&self.stem, train);

@@ -2,9 +2,7 @@
 //! the evidence for the object class lies, as the feature maps of a layer
 //! weighted by the mean gradient of the class's logit over each of them.
 
-use crate::googlenet::GoogLeNet;
-use crate::model_file::{Model, Net};
-use crate::resnet::ResNetHead;
+use crate::model_file::Model;
 use tch::{Kind, Tensor};
 
 /// Grad-CAM's map is as coarse as its layer; the deepest layer with at
@@ -12,35 +10,13 @@ use tch::{Kind, Tensor};
 /// ResNet on a 64 px patch has 2).
 pub const MIN_CELLS: i64 = 8;
 
-/// The rest of the network from the chosen layer to the logits.
-type Rest<'a> = Box<dyn Fn(&Tensor) -> Tensor + 'a>;
-
 /// The class-activation map of `x` (1 x C x P x P, normalised) for class
 /// `class`, ReLU'd and upsampled to P x P (bilinear); `None` for networks
 /// without a pooled head (heatmap networks: see
 /// [`crate::peak_gradient`]).
 pub fn grad_cam(model: &Model, x: &Tensor, class: usize) -> Option<Tensor> {
     let p = x.size()[3];
-    let (features, logits): (Tensor, Rest) = match &model.net {
-        Net::Resnet(r) => {
-            let ResNetHead::Pool(fc) = &r.head else { return None };
-            let depth = r.trunk.depth();
-            // Stage i's stride is the whole trunk's over 2^(depth - 1 - i).
-            let layer = (0..depth).rev().find(|&i| p / (r.stride >> (depth - 1 - i)) >= MIN_CELLS).unwrap_or(0);
-            let f = r.trunk.through(x, layer, false);
-            (
-                f,
-                Box::new(move |f: &Tensor| {
-                    r.trunk.after(f, layer, false).adaptive_avg_pool2d([1, 1]).flat_view().apply(fc)
-                }),
-            )
-        }
-        Net::Googlenet(g) => {
-            let layer = (0..g.depth()).rev().find(|&i| p / GoogLeNet::block_stride(i) >= MIN_CELLS).unwrap_or(0);
-            let f = g.through(x, layer, false);
-            (f, Box::new(move |f: &Tensor| g.logits_after(f, layer, false)))
-        }
-    };
+    let (features, logits) = model.net.cam_split(x, MIN_CELLS)?;
     // The layer's output as a leaf, so the gradient stops there.
     let features = features.detach().to_kind(Kind::Float).set_requires_grad(true);
     let y = logits(&features).get(0).get(class as i64);

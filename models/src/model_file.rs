@@ -59,7 +59,12 @@ pub enum ModelError {
     },
 }
 
-/// A built network.
+/// The rest of a network from a layer's features to the logits.
+pub type Rest<'a> = Box<dyn Fn(&Tensor) -> Tensor + 'a>;
+
+/// A built network. A network is its own file (its free functions over
+/// `nn::Path` and what is particular to it) registered here and in
+/// `detection::arch::Arch`.
 pub enum Net {
     /// ResNet.
     Resnet(crate::resnet::ResNet),
@@ -99,6 +104,28 @@ impl Net {
         match self {
             Net::Resnet(r) => r.heatmap_with_extent(xs, train),
             Net::Googlenet(_) => None,
+        }
+    }
+
+    /// A patch classifier's loss on a batch (cross-entropy, and whatever
+    /// else the network trains with) and its logits.
+    pub fn loss_and_logits(&self, xs: &Tensor, y: &Tensor, train: bool) -> (Tensor, Tensor) {
+        match self {
+            Net::Googlenet(g) => g.loss_and_logits(xs, y, train),
+            Net::Resnet(r) => {
+                let logits = r.forward(xs, train);
+                (logits.cross_entropy_for_logits(y), logits)
+            }
+        }
+    }
+
+    /// Grad-CAM's split of a patch classifier: features of `x` at the
+    /// deepest layer with at least `min_cells` cells across the patch, and
+    /// the rest to the logits; `None` for heatmap networks.
+    pub fn cam_split(&self, x: &Tensor, min_cells: i64) -> Option<(Tensor, Rest<'_>)> {
+        match self {
+            Net::Resnet(r) => r.cam_split(x, min_cells),
+            Net::Googlenet(g) => Some(g.cam_split(x, min_cells)),
         }
     }
 }

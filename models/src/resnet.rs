@@ -160,6 +160,26 @@ pub struct ResNet {
 }
 
 impl ResNet {
+    /// Grad-CAM's split of a patch classifier (`None` for a heatmap head):
+    /// the features of `x` at the deepest stage with at least `min_cells`
+    /// cells across the patch, and the rest of the network from them to the
+    /// logits.
+    pub fn cam_split<'a>(
+        &'a self,
+        x: &tch::Tensor,
+        min_cells: i64,
+    ) -> Option<(tch::Tensor, crate::model_file::Rest<'a>)> {
+        let ResNetHead::Pool(fc) = &self.head else { return None };
+        let p = x.size()[3];
+        let depth = self.trunk.depth();
+        // Stage i's stride is the whole trunk's over 2^(depth - 1 - i).
+        let layer = (0..depth).rev().find(|&i| p / (self.stride >> (depth - 1 - i)) >= min_cells).unwrap_or(0);
+        let f = self.trunk.through(x, layer, false);
+        let rest =
+            move |f: &tch::Tensor| self.trunk.after(f, layer, false).adaptive_avg_pool2d([1, 1]).flat_view().apply(fc);
+        Some((f, Box::new(rest)))
+    }
+
     /// Logits of whole patches: pooled for a classifier, the centre pixel's
     /// for a heatmap (preceded by a zero logit for the background, so a
     /// softmax gives each class its sigmoid).

@@ -5,25 +5,12 @@ use super::data::{Chips, Data};
 use crate::extent::{extent_loss, extent_target_tensors};
 use crate::focal::centre_focal_loss;
 use crate::forward::{heatmap_scores, normalise};
-use crate::model_file::{Model, Net};
+use crate::model_file::Model;
 use detection::objects::ScoredPoint;
 use tch::{Device, Kind, Tensor};
 
 pub(super) fn loss_and_logits(model: &Model, x: &Tensor, y: &Tensor, train: bool) -> (Tensor, Tensor) {
-    match (&model.net, train) {
-        (Net::Googlenet(g), true) => {
-            let out = g.forward_all(x, true);
-            let mut loss = out.logits.cross_entropy_for_logits(y);
-            if let Some((a1, a2)) = &out.aux {
-                loss += 0.3 * (a1.cross_entropy_for_logits(y) + a2.cross_entropy_for_logits(y));
-            }
-            (loss, out.logits)
-        }
-        _ => {
-            let logits = model.net.forward(x, train);
-            (logits.cross_entropy_for_logits(y), logits)
-        }
-    }
+    model.net.loss_and_logits(x, y, train)
 }
 
 /// Loss and accuracy of `data` in evaluation mode.
