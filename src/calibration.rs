@@ -15,8 +15,16 @@ use models::train::Chips;
 use models::TchClassifier;
 use pipeline::detect::detect_raster;
 use pipeline::labels::{labels_in_raster, LabelFile};
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+
+/// What calibration tells as it goes.
+pub trait CalibrationProgress {
+    /// A line for the user (each suppression distance's best point, the
+    /// operating point chosen).
+    fn say(&mut self, line: &str);
+    /// `done` of `total` validation rasters are scored at `suppression_m`.
+    fn scored(&mut self, _suppression_m: f64, _done: usize, _total: usize) {}
+}
 
 /// Detections (all above a low floor) and labels of each validation
 /// raster, in its pixels, with metres per pixel.
@@ -32,7 +40,7 @@ pub fn calibrate_model(
     section: &CalibrateSection,
     device: models::DeviceChoice,
     declared: pipeline::raster::Declared,
-    say: &mut dyn FnMut(&str),
+    say: &mut dyn CalibrationProgress,
 ) -> Result<()> {
     let rule = section.rule;
     let rasters: Vec<PathBuf> = sets.iter().flat_map(|(_, r)| r.iter().cloned()).collect();
@@ -47,8 +55,6 @@ pub fn calibrate_model(
         truths.push((truth, raster.info().distance_scale()));
     }
     let thresholds = sweep_thresholds();
-    // Progress lines only where someone watches; logs get the results.
-    let progress = std::io::stderr().is_terminal();
     // The best point so far: its threshold's index, suppression, counts, and
     // the curves at that suppression (all sets, then each set).
     let mut best: Option<(usize, f64, Counts, Vec<Vec<Counts>>)> = None;
@@ -63,12 +69,7 @@ pub fn calibrate_model(
         for (i, (path, (truth, pixel_m))) in rasters.iter().zip(&truths).enumerate() {
             let r = detect_raster(path, &mut classifier, &opts, &mut |_, _| {})?;
             scenes.push((r.detections, truth.clone(), *pixel_m));
-            if progress {
-                eprint!("\rcalibrating, suppression {s} m: scored {}/{} validation rasters", i + 1, rasters.len());
-            }
-        }
-        if progress {
-            eprintln!();
+            say.scored(s, i + 1, rasters.len());
         }
         let mut totals = vec![Counts::default(); thresholds.len()];
         let mut per_set = vec![vec![Counts::default(); thresholds.len()]; sets.len()];
@@ -121,7 +122,7 @@ pub fn calibrate_model(
             },
         },
     )?;
-    say(&format!(
+    say.say(&format!(
         "{}: operating point threshold {threshold:.2}, suppression {suppression} m: validation precision {:.4}, recall {:.4}, F1 {:.4}",
         model_path.display(),
         counts.precision,
@@ -130,7 +131,7 @@ pub fn calibrate_model(
     ));
     if sets.len() > 1 {
         for ((name, r), c) in sets.iter().zip(&set_counts) {
-            say(&format!(
+            say.say(&format!(
                 "  {name} ({} rasters): precision {:.4}, recall {:.4}, F1 {:.4}",
                 r.len(),
                 c.precision,
@@ -150,7 +151,7 @@ pub fn calibrate_on_chips(
     val: &Chips,
     section: &CalibrateSection,
     pixel_m: f64,
-    say: &mut dyn FnMut(&str),
+    say: &mut dyn CalibrationProgress,
 ) -> Result<()> {
     let rule = section.rule;
     let model = models::Model::load(model_path, models::Device::Cpu)?;
@@ -189,7 +190,7 @@ pub fn calibrate_on_chips(
             per_set: vec![],
         },
     )?;
-    say(&format!(
+    say.say(&format!(
         "{}: operating point threshold {threshold:.2}, suppression {suppression} m: precision {:.4}, recall {:.4}, F1 {:.4} on {} held-out blocks",
         model_path.display(),
         counts.precision,
@@ -203,10 +204,10 @@ pub fn calibrate_on_chips(
 /// Whether validation matched no object at any threshold (or held none):
 /// an operating point chosen there would be chosen on nothing, so the
 /// model keeps the one it has, and the user is told.
-fn found_nothing(model_path: &Path, best: &Counts, say: &mut dyn FnMut(&str)) -> bool {
+fn found_nothing(model_path: &Path, best: &Counts, say: &mut dyn CalibrationProgress) -> bool {
     let nothing = best.tp == 0;
     if nothing {
-        say(&format!(
+        say.say(&format!(
             "{}: no validation object is found at any threshold, so the operating point is not chosen there and stays \
              as it was (train longer, label more objects, or check the validation labels)",
             model_path.display()
@@ -222,9 +223,9 @@ fn trial(
     stride: CandidateSource,
     threshold: f64,
     c: Counts,
-    say: &mut dyn FnMut(&str),
+    say: &mut dyn CalibrationProgress,
 ) -> SuppressionTrial {
-    say(&format!(
+    say.say(&format!(
         "suppression {suppression_m} m: best F1 {:.4} at threshold {threshold:.2} (precision {:.4}, recall {:.4})",
         c.f1, c.precision, c.recall
     ));

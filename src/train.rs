@@ -6,10 +6,12 @@
 //! [`TrainPlan`] (rasters, labels, starting point, examples), which
 //! [`TrainPlan::run`] trains, telling a [`TrainProgress`] how it goes.
 
-use crate::calibration::{calibrate_model, calibrate_on_chips};
+use crate::calibration::{calibrate_model, calibrate_on_chips, CalibrationProgress};
 use crate::error::{Error, Result};
 use crate::starting_point::{self, Start};
-use crate::training::{examples, heatmap_f1, hold_out_blocks, plot_curves, rasters, read_log, Examples, Labels};
+use crate::training::{
+    examples, heatmap_f1, hold_out_blocks, plot_curves, rasters, read_log, Cutting, Examples, Labels,
+};
 use detection::applicability::{BandStats, Imagery};
 use detection::arch::Arch;
 use detection::formats::train_config::TrainFile;
@@ -80,6 +82,27 @@ pub trait TrainProgress {
     fn epoch(&mut self, _next: usize, _of: usize) {}
     /// Training is over (saving and calibration follow).
     fn finish(&mut self) {}
+    /// Calibration scored `done` of `total` validation rasters at
+    /// `suppression_m`.
+    fn scored(&mut self, _suppression_m: f64, _done: usize, _total: usize) {}
+    /// What to tell as the `rasters` rasters of training set `set` ("train",
+    /// "val") are cut into patches.
+    fn cutting(&mut self, _set: &str, _rasters: usize) -> Box<dyn Cutting> {
+        Box::new(())
+    }
+}
+
+/// Calibration's lines and counts, told to a training run's progress.
+struct Calibrating<'a>(&'a mut dyn TrainProgress);
+
+impl CalibrationProgress for Calibrating<'_> {
+    fn say(&mut self, line: &str) {
+        self.0.say(line);
+    }
+
+    fn scored(&mut self, suppression_m: f64, done: usize, total: usize) {
+        self.0.scored(suppression_m, done, total);
+    }
 }
 
 /// A line for the user, through `progress`.
@@ -229,7 +252,9 @@ impl TrainPlan {
         };
         let heatmap = arch.is_heatmap();
         let (mut train_data, mut val_data, n_train, mut n_val) =
-            examples(heatmap, (&train_paths, &val_paths), &labels, &sampling, cfg.sampling.chip)?;
+            examples(heatmap, (&train_paths, &val_paths), &labels, &sampling, cfg.sampling.chip, &mut |set, n| {
+                progress.cutting(set, n)
+            })?;
         let held_out = heatmap && no_validation_given;
         if let (true, Examples::Chips(all)) = (held_out, &train_data) {
             let (t, v) = hold_out_blocks(all);
@@ -500,12 +525,19 @@ impl TrainPlan {
         match (&val_data, req.no_calibrate) {
             (_, true) => {}
             (Examples::Chips(val), _) if held_out && !val.is_empty() => {
-                calibrate_on_chips(&req.out, val, &cfg.calibrate, gsd_m, &mut |l| progress.say(l))?;
+                calibrate_on_chips(&req.out, val, &cfg.calibrate, gsd_m, &mut Calibrating(progress))?;
             }
             _ if !val_paths.is_empty() => {
-                calibrate_model(&req.out, &val_sets, &labels.files, &cfg.calibrate, req.device, declared, &mut |l| {
-                    progress.say(l)
-                })?;
+                let mut calibrating = Calibrating(progress);
+                calibrate_model(
+                    &req.out,
+                    &val_sets,
+                    &labels.files,
+                    &cfg.calibrate,
+                    req.device,
+                    declared,
+                    &mut calibrating,
+                )?;
             }
             _ => say!(
                 progress,

@@ -7,7 +7,6 @@ use crate::error::{backend, Error, Result};
 use detection::evaluate::{add_curves, best_f1, sweep, sweep_thresholds, Counts, MatchRule, ScoredBox};
 use detection::objects::{Detection, PixelLabel};
 use detection::suppress::suppress;
-use indicatif::{ProgressBar, ProgressStyle};
 use models::train::{band_stats, Chips, Data, EpochLog};
 use models::Model;
 use pipeline::areas::{areas_in_raster, AreaFile};
@@ -26,26 +25,31 @@ pub fn rasters(inputs: &[PathBuf], lists: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(found)
 }
 
-/// Patches of many rasters, cut in parallel, concatenated in input order.
-pub fn patches(paths: &[PathBuf], labels: &Labels, s: &Sampling, what: &str) -> Result<(Patches, usize)> {
-    let bar = ProgressBar::new(paths.len() as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{prefix:>8} [{bar:30}] {pos}/{len} rasters")
-            .expect("template")
-            .progress_chars("=> "),
-    );
-    bar.set_prefix(what.to_owned());
+/// Told as each raster of a training set is cut, from the threads that
+/// cut them (a terminal's bar, a notebook's counter).
+pub trait Cutting: Sync {
+    /// One more raster is cut.
+    fn cut(&self);
+}
+
+/// Cuts without a word.
+impl Cutting for () {
+    fn cut(&self) {}
+}
+
+/// Patches of many rasters, cut in parallel, concatenated in input order;
+/// `cutting` told of each raster.
+pub fn patches(paths: &[PathBuf], labels: &Labels, s: &Sampling, cutting: &dyn Cutting) -> Result<(Patches, usize)> {
     let parts: Vec<Result<(Patches, usize)>> = paths
         .par_iter()
         .enumerate()
         .map(|(i, p)| {
             let (found, areas) = labels.in_raster(p)?;
             let out = sample(p, Labelled { objects: &found, areas: areas.as_deref() }, s, i as u64)?;
-            bar.inc(1);
+            cutting.cut();
             Ok((out, found.len()))
         })
         .collect();
-    bar.finish_and_clear();
     let mut all = Patches::default();
     let mut objects = 0;
     for part in parts {
@@ -205,13 +209,15 @@ impl Examples {
 }
 
 /// Training and validation examples of the kind the architecture needs,
-/// with the objects in each set's rasters.
+/// with the objects in each set's rasters; `cutting(set, rasters)` gives
+/// what to tell as each set's rasters are cut ("train", "val").
 pub fn examples(
     heatmap: bool,
     paths: (&[PathBuf], &[PathBuf]),
     labels: &Labels,
     sampling: &Sampling,
     chip: usize,
+    cutting: &mut dyn FnMut(&str, usize) -> Box<dyn Cutting>,
 ) -> Result<(Examples, Examples, usize, usize)> {
     let val_sampling = Sampling { seed: sampling.seed + 1, ..sampling.clone() };
     let n = sampling.bands.len();
@@ -220,8 +226,8 @@ pub fn examples(
         let (v, n_val) = chips_of(paths.1, labels, &val_sampling, chip)?;
         return Ok((Examples::Chips(t), Examples::Chips(v), n_train, n_val));
     }
-    let (t, n_train) = patches(paths.0, labels, sampling, "train")?;
-    let (v, n_val) = patches(paths.1, labels, &val_sampling, "val")?;
+    let (t, n_train) = patches(paths.0, labels, sampling, cutting("train", paths.0.len()).as_ref())?;
+    let (v, n_val) = patches(paths.1, labels, &val_sampling, cutting("val", paths.1.len()).as_ref())?;
     let (t, v) = (Data::from_patches(&t, n, sampling.patch), Data::from_patches(&v, n, sampling.patch));
     Ok((Examples::Patches(t), Examples::Patches(v), n_train, n_val))
 }

@@ -15,8 +15,14 @@ pub fn run(args: &CalibrateArgs) -> Result<Status> {
     super::check_bounds(&rasters, &args.declared.declared())?;
     let labels = pipeline::labels::read_label_files(&args.labels)?;
     let section = CalibrateSection { rule: args.rule, tta: args.tta, ..CalibrateSection::default() };
-    calibrate_model(&args.model, &sets, &labels, &section, args.device, args.declared.declared(), &mut |l| {
-        eprintln!("{l}")
-    })?;
+    calibrate_model(
+        &args.model,
+        &sets,
+        &labels,
+        &section,
+        args.device,
+        args.declared.declared(),
+        &mut super::progress::Lines,
+    )?;
     Ok(Status::Ok)
 }

@@ -5,6 +5,7 @@
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use rsdetect::detect::DetectProgress;
+use std::io::IsTerminal;
 
 /// The terminal's progress: a bar over the rasters and one over the tiles
 /// of the raster in hand; warnings and errors printed above them.
@@ -74,5 +75,29 @@ impl DetectProgress for Bars {
 
     fn info(&mut self, message: &str) {
         tracing::info!("{message}");
+    }
+}
+
+/// Calibration's count of scored validation rasters, on one line that
+/// rewrites itself, only where someone watches (logs get the results).
+pub fn scored_line(suppression_m: f64, done: usize, total: usize) {
+    if std::io::stderr().is_terminal() {
+        eprint!("\rcalibrating, suppression {suppression_m} m: scored {done}/{total} validation rasters");
+        if done == total {
+            eprintln!();
+        }
+    }
+}
+
+/// Calibration's lines on stderr.
+pub struct Lines;
+
+impl rsdetect::calibration::CalibrationProgress for Lines {
+    fn say(&mut self, line: &str) {
+        eprintln!("{line}");
+    }
+
+    fn scored(&mut self, suppression_m: f64, done: usize, total: usize) {
+        scored_line(suppression_m, done, total);
     }
 }

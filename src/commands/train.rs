@@ -6,6 +6,7 @@ use crate::commands::Status;
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
 use rsdetect::train::{TrainPlan, TrainProgress, TrainRequest};
+use rsdetect::training::Cutting;
 
 /// Trains a model as the arguments say.
 pub fn run(args: &TrainArgs) -> Result<Status> {
@@ -71,5 +72,35 @@ impl TrainProgress for Steps {
 
     fn finish(&mut self) {
         self.bar.finish_and_clear();
+    }
+
+    fn scored(&mut self, suppression_m: f64, done: usize, total: usize) {
+        super::progress::scored_line(suppression_m, done, total);
+    }
+
+    fn cutting(&mut self, set: &str, rasters: usize) -> Box<dyn Cutting> {
+        let bar = ProgressBar::new(rasters as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{prefix:>8} [{bar:30}] {pos}/{len} rasters")
+                .expect("template")
+                .progress_chars("=> "),
+        );
+        bar.set_prefix(set.to_owned());
+        Box::new(CutBar(bar))
+    }
+}
+
+/// A bar over a training set's rasters, cleared when they are all cut.
+struct CutBar(ProgressBar);
+
+impl Cutting for CutBar {
+    fn cut(&self) {
+        self.0.inc(1);
+    }
+}
+
+impl Drop for CutBar {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
     }
 }
