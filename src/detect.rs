@@ -8,7 +8,7 @@
 //! them from those files, so it comes out the same whether a run was
 //! interrupted and resumed or not.
 
-use crate::error::{Error, Result};
+use crate::error::{chain, Error, Result};
 use crate::outputs::{fnv1a, merge_outputs, output_names, remove_stale_temporaries, write_run, MERGED};
 use crate::Outcome;
 use detection::classify::PatchClassifier;
@@ -112,18 +112,6 @@ pub struct DetectRun {
     pub merged: PathBuf,
     /// Rasters of the plan, for the interruption's message.
     pub planned: usize,
-}
-
-/// An error and its causes, as one line (`what: why: why`).
-pub fn chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cause = c.source();
-    }
-    s
 }
 
 impl DetectPlan {

@@ -45,3 +45,15 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub(crate) fn backend<E: std::fmt::Display>(e: E) -> Error {
     Error::Backend(e.to_string())
 }
+
+/// An error and its causes, as one line (`what: why: why`).
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cause = c.source();
+    }
+    s
+}

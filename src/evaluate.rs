@@ -3,8 +3,7 @@
 //! the scores, how the uncertainty ranks errors, and (on request) the sweep
 //! over thresholds; the report written as REPORT.json with its plots.
 
-use crate::detect::chain;
-use crate::error::{backend, Error, Result};
+use crate::error::{backend, chain, Error, Result};
 use detection::error_ranking::error_ranking;
 use detection::evaluate::{
     add_curves, average_precision, best_f1, matched, sweep, sweep_thresholds, Counts, MatchRule, ScoredBox,

@@ -5,8 +5,8 @@
 //! largest value where they overlap), each detection a PNG of its map over
 //! the image, and the folder an `explain.json`.
 
-use crate::detect::{chain, DetectProgress};
-use crate::error::{Error, Result};
+use crate::detect::DetectProgress;
+use crate::error::{chain, Error, Result};
 use crate::outputs::{detections_in_pixels, outputs_of, read_run, PixelDetection};
 use detection::formats::explain::{ExplainFile, Explained, EXPLAIN_VERSION};
 use detection::options::Resampling;

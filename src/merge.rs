@@ -1,8 +1,7 @@
 //! The merge stage as one call: the outputs of `detect --shard K/N` runs
 //! combined into the files one run over all inputs would write.
 
-use crate::detect::chain;
-use crate::error::{Error, Result};
+use crate::error::{chain, Error, Result};
 use crate::outputs::{merge_outputs, output_names, outputs_of, read_run, write_run, MERGED};
 use detection::formats::run::{InputRecord, InputStatus, RunFile, Totals, RUN_VERSION};
 use pipeline::export::{self, OgrFormat};

@@ -12,7 +12,7 @@ use rsdetect::calibration::calibrate_model;
 pub fn run(args: &CalibrateArgs) -> Result<Status> {
     let sets = rsdetect::outputs::select_sets(&args.images, &args.list)?;
     let rasters: Vec<std::path::PathBuf> = sets.iter().flat_map(|(_, r)| r.iter().cloned()).collect();
-    super::check_bounds(&rasters, &args.declared.declared())?;
+    rsdetect::check_bounds(&rasters, &args.declared.declared())?;
     let labels = pipeline::labels::read_label_files(&args.labels)?;
     let section = CalibrateSection { rule: args.rule, tta: args.tta, ..CalibrateSection::default() };
     calibrate_model(

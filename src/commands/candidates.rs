@@ -26,7 +26,7 @@ impl PatchClassifier for Everything {
 
 /// Writes every raster's candidates to one GeoJSON file.
 pub fn run(args: &CandidatesArgs) -> Result<Status> {
-    super::create_parent(&args.out, "candidates file")?;
+    rsdetect::create_parent(&args.out, "candidates file")?;
     let mut config = match &args.config {
         Some(p) => Config::load(p)?,
         None => Config::default(),
@@ -40,7 +40,7 @@ pub fn run(args: &CandidatesArgs) -> Result<Status> {
     let mut all: Option<FeatureSet> = None;
     let mut failed = 0;
     let (paths, missing) = pipeline::inputs::find_rasters(&args.inputs);
-    super::check_bounds(&paths, &args.declared.declared())?;
+    rsdetect::check_bounds(&paths, &args.declared.declared())?;
     for e in &missing {
         eprintln!("error: {e}");
     }

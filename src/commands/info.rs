@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 /// Describes each raster; a bad one is reported and the others still shown.
 pub fn run(args: &InfoArgs) -> anyhow::Result<Status> {
     let (paths, mut errors) = pipeline::inputs::find_rasters(&args.inputs);
-    super::check_bounds(&paths, &args.declared.declared())?;
+    rsdetect::check_bounds(&paths, &args.declared.declared())?;
     let mut infos = Vec::new();
     for path in &paths {
         match Raster::open_declared(path, &args.declared.declared()) {

@@ -18,11 +18,6 @@ use crate::cli::Command;
 /// How a run ended (the library's rule and exit codes).
 pub use rsdetect::Outcome as Status;
 
-/// Creates the folder `path` will be written in (see [`rsdetect::create_parent`]).
-pub(crate) fn create_parent(path: &std::path::Path, what: &str) -> anyhow::Result<()> {
-    Ok(rsdetect::create_parent(path, what)?)
-}
-
 /// A progress bar over `len` rasters, labelled `prefix`.
 pub(crate) fn rasters_bar(prefix: &'static str, len: usize) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(len as u64);
@@ -50,9 +45,4 @@ pub fn run(command: Command) -> anyhow::Result<Status> {
         Command::Models(args) => models::run(&args),
         Command::Suggest(args) => suggest::run(&args),
     }
-}
-
-/// `--bounds` are one image's edges (see [`rsdetect::check_bounds`]).
-pub fn check_bounds(paths: &[std::path::PathBuf], declared: &pipeline::raster::Declared) -> anyhow::Result<()> {
-    Ok(rsdetect::check_bounds(paths, declared)?)
 }
