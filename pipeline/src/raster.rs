@@ -251,11 +251,18 @@ impl Raster {
         };
         let dataset = Dataset::open_ex(path, options)
             .map_err(|e| Error::NotRaster { path: path.to_owned(), reason: gdal_reason(&e) })?;
-        Self::from_dataset_as(path, dataset, declared)
+        Self::from_dataset_as(path, dataset, declared, true)
     }
 
-    /// Describes an open dataset, reporting it under `path`.
-    pub(crate) fn from_dataset_as(path: &Path, dataset: Dataset, declared: &Declared) -> Result<Raster> {
+    /// Describes an open dataset, reporting it under `path`; `user_file`:
+    /// a file the user gave (whose world file may keep its CRS beside it as
+    /// a .prj), not a view derived from one, which carries its source's.
+    pub(crate) fn from_dataset_as(
+        path: &Path,
+        dataset: Dataset,
+        declared: &Declared,
+        user_file: bool,
+    ) -> Result<Raster> {
         let (width, height) = dataset.raster_size();
         if dataset.raster_count() == 0 || width == 0 || height == 0 {
             return Err(Error::NotRaster { path: path.to_owned(), reason: "it has no raster bands".into() });
@@ -265,7 +272,7 @@ impl Raster {
         let mut crs = dataset.spatial_ref().ok().filter(|s| s.to_wkt().is_ok_and(|w| !w.is_empty()));
         // A world file (.jgw, .pgw, .wld) gives GDAL the transform only;
         // its CRS is kept beside it as a .prj, as ESRI tools write it.
-        if let (Some(_), None, false) = (transform, &crs, dataset.driver().short_name() == "VRT") {
+        if let (Some(_), None, true) = (transform, &crs, user_file) {
             crs = prj_beside(path);
         }
         match (transform, declared.bounds) {

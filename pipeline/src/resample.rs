@@ -102,7 +102,7 @@ impl Raster {
             ..Default::default()
         };
         let dataset = Dataset::open_ex(Path::new(&xml), options).map_err(|e| fail(crate::raster::gdal_reason(&e)))?;
-        let mut out = Raster::from_dataset_as(path, dataset, &crate::raster::Declared::default())?;
+        let mut out = Raster::from_dataset_as(path, dataset, &crate::raster::Declared::default(), false)?;
         // The VRT carries no CRS for pixel-only sources, so its metric size
         // comes from what was declared, and its warnings from the source.
         out.set_derived(
