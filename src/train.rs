@@ -105,13 +105,6 @@ impl CalibrationProgress for Calibrating<'_> {
     }
 }
 
-/// A line for the user, through `progress`.
-macro_rules! say {
-    ($progress:expr, $($arg:tt)*) => {
-        $progress.say(&format!($($arg)*))
-    };
-}
-
 /// A training run resolved: what it trains on, from where, how.
 pub struct TrainPlan {
     req: TrainRequest,
@@ -126,14 +119,13 @@ pub struct TrainPlan {
     labels: Labels,
     train_paths: Vec<PathBuf>,
     val_sets: Vec<(String, Vec<PathBuf>)>,
-    val_paths: Vec<PathBuf>,
+    /// The training rasters' own metres per pixel.
+    native_m: Vec<f64>,
     train_data: Examples,
     val_data: Examples,
     n_train: usize,
     n_val: usize,
     held_out: bool,
-    heatmap: bool,
-    kept_point: String,
 }
 
 impl TrainPlan {
@@ -154,7 +146,7 @@ impl TrainPlan {
             Some(ckpt) => Start::Scratch { why: format!("resuming from {}", ckpt.display()) },
             None => starting_point::choose(req.init.as_deref(), req.scratch, own_network, &bands)?,
         };
-        say!(progress, "{}", from.describe());
+        progress.say(from.describe());
         let mut cfg = match (&req.config, &from) {
             (Some(p), _) => TrainFile::load(p)?,
             (None, Start::From { .. }) => toml::from_str(starting_point::FINE_TUNING_CONFIG).map_err(|e| {
@@ -202,26 +194,24 @@ impl TrainPlan {
             all_labelled: req.all_labelled || cfg.sampling.all_labelled,
             declared,
         };
-        say!(progress, "{}", labels.assumption());
+        progress.say(&labels.assumption());
         // The labels' own name for what they mark is the model's class, and so
         // every output's.
         let names = pipeline::labels::class_names(&labels.files);
         if let Some((name, _)) = names.first() {
             if names.len() > 1 {
                 let all: Vec<String> = names.iter().map(|(n, k)| format!("{n} {k}")).collect();
-                say!(
-                    progress,
+                progress.say(&format!(
                     "the labels name {} classes ({}): the model finds them all, as {name}",
                     names.len(),
                     all.join(", ")
-                );
+                ));
             }
             if req.config.is_some() && !cfg.model.class.eq_ignore_ascii_case(name) {
-                say!(
-                    progress,
+                progress.say(&format!(
                     "the labels call the objects {name}: the model's class is {name}, not the config's {}",
                     cfg.model.class
-                );
+                ));
             }
             cfg.model.class = name.clone();
         }
@@ -251,10 +241,11 @@ impl TrainPlan {
             seed: cfg.train.seed,
         };
         let heatmap = arch.is_heatmap();
-        let (mut train_data, mut val_data, n_train, mut n_val) =
+        let (mut train_data, mut val_data, train_facts, val_facts) =
             examples(heatmap, (&train_paths, &val_paths), &labels, &sampling, cfg.sampling.chip, &mut |set, n| {
                 progress.cutting(set, n)
             })?;
+        let (n_train, mut n_val) = (train_facts.objects, val_facts.objects);
         let held_out = heatmap && no_validation_given;
         if let (true, Examples::Chips(all)) = (held_out, &train_data) {
             let (t, v) = hold_out_blocks(all);
@@ -266,38 +257,37 @@ impl TrainPlan {
         let learns_extent = matches!(&train_data, Examples::Chips(c) if c.has_extents());
         if learns_extent && !arch.has_extent() {
             arch = arch.with_extent();
-            say!(progress, "the labels have extents (boxes or polygons): the network learns each object's size, and outlines detections with it");
+            progress.say(
+                "the labels have extents (boxes or polygons): the network learns each object's size, and outlines \
+                 detections with it",
+            );
         }
         let what = train_data.kind();
         if held_out {
-            say!(progress,
-            "{} training rasters ({n_train} objects): {} {what} train, {} held out to validate ({n_val} objects; every fifth {}-pixel block)",
-            train_paths.len(),
-            train_data.len(),
-            val_data.len(),
-            cfg.sampling.chip
-        );
+            progress.say(&format!(
+                "{} training rasters ({n_train} objects): {} {what} train, {} held out to validate ({n_val} objects; \
+                 every fifth {}-pixel block)",
+                train_paths.len(),
+                train_data.len(),
+                val_data.len(),
+                cfg.sampling.chip
+            ));
         } else {
-            say!(progress,
-            "{} training rasters ({n_train} objects, {} {what}), {} validation rasters ({n_val} objects, {} {what})",
-            train_paths.len(),
-            train_data.len(),
-            val_paths.len(),
-            val_data.len()
-        );
+            progress.say(&format!(
+                "{} training rasters ({n_train} objects, {} {what}), {} validation rasters ({n_val} objects, {} {what})",
+                train_paths.len(),
+                train_data.len(),
+                val_paths.len(),
+                val_data.len()
+            ));
         }
-        if labels.areas.is_empty() && !labels.all_labelled && train_paths.len() > 1 {
-            let mut bare = 0;
-            for p in &train_paths {
-                bare += usize::from(labels.in_raster(p)?.0.is_empty());
-            }
-            if bare > 0 {
-                say!(progress,
+        let bare = train_facts.unlabelled;
+        if labels.areas.is_empty() && !labels.all_labelled && train_paths.len() > 1 && bare > 0 {
+            progress.say(&format!(
                 "{bare} of {} training rasters hold no labels: nothing is learned from them (pass --all-labelled if \
                  they hold no objects, or --areas)",
                 train_paths.len()
-            );
-            }
+            ));
         }
         if n_train == 0 {
             let opened = train_paths
@@ -309,30 +299,29 @@ impl TrainPlan {
                 pipeline::labels::why_none_inside(&labels.files, &opened)
             )));
         }
-        let kept_point = if inherited.is_some() { "the starting model's" } else { "at the defaults" };
+        let kept_point = kept_point(inherited);
         if val_data.is_empty() && cfg.train.patience.is_some() {
             if held_out {
-                say!(progress,
-                "no second block of {} px holds labelled objects, so none is held out to validate: training all {} \
-                 epochs without early stopping, and the operating point stays {kept_point} (label objects in more of \
-                 the imagery, or give --val-images or --val-list to validate)",
-                cfg.sampling.chip, cfg.train.epochs
-            );
+                progress.say(&format!(
+                    "no second block of {} px holds labelled objects, so none is held out to validate: training all \
+                     {} epochs without early stopping, and the operating point stays {kept_point} (label objects in \
+                     more of the imagery, or give --val-images or --val-list to validate)",
+                    cfg.sampling.chip, cfg.train.epochs
+                ));
             } else {
-                say!(progress,
-                "too little imagery to hold out a block for validation: training all {} epochs without early stopping \
-                 (give --val-images or --val-list to validate)",
-                cfg.train.epochs
-            );
+                progress.say(&format!(
+                    "too little imagery to hold out a block for validation: training all {} epochs without early \
+                     stopping (give --val-images or --val-list to validate)",
+                    cfg.train.epochs
+                ));
             }
             cfg.train.patience = None;
         } else if !val_data.is_empty() && n_val < crate::training::THIN_VALIDATION {
-            say!(progress,
-            "validation holds only {n_val} objects: the kept epoch and the operating point rest on few and are rough \
-             (label more, or give --val-images or --val-list)"
-        );
+            progress.say(&format!(
+                "validation holds only {n_val} objects: the kept epoch and the operating point rest on few and are \
+                 rough (label more, or give --val-images or --val-list)"
+            ));
         }
-        let kept_point = kept_point.to_owned();
         let data_type =
             bands.first().and_then(|&b| first.info().bands.get(b.checked_sub(1)?)).map(|b| b.data_type.clone());
         let inherited = inherited.cloned();
@@ -349,14 +338,12 @@ impl TrainPlan {
             labels,
             train_paths,
             val_sets,
-            val_paths,
+            native_m: train_facts.metres_per_pixel,
             train_data,
             val_data,
             n_train,
             n_val,
             held_out,
-            heatmap,
-            kept_point,
         })
     }
 
@@ -376,16 +363,17 @@ impl TrainPlan {
             labels,
             train_paths,
             val_sets,
-            val_paths,
+            native_m,
             train_data,
             val_data,
             n_train,
             n_val,
             held_out,
-            heatmap,
-            kept_point,
         } = self;
         let declared = labels.declared;
+        let heatmap = arch.is_heatmap();
+        let val_paths: Vec<&PathBuf> = val_sets.iter().flat_map(|(_, v)| v).collect();
+        let kept_point = kept_point(inherited.as_ref());
         let device = models::resolve(req.device)?;
         let (mean, std) = train_data.stats()?;
         let mut meta = ModelMeta::new(
@@ -395,7 +383,7 @@ impl TrainPlan {
             gsd_m,
             vec!["background".into(), cfg.model.class.clone()],
         );
-        meta.imagery = learned_imagery(&train_paths, &declared, gsd_m, (&mean, &std))?;
+        meta.imagery = learned_imagery(&native_m, gsd_m, (&mean, &std));
         meta.mean = mean;
         meta.std = std;
         meta.data_type = data_type;
@@ -431,7 +419,7 @@ impl TrainPlan {
         let mut first_epoch = 0;
         if let Start::From { path, name, meta, .. } = &from {
             let loaded = model.load_weights_file(path, Strictness::Transfer)?;
-            say!(progress, "{name}: {} tensors taken for transfer", loaded.len());
+            progress.say(&format!("{name}: {} tensors taken for transfer", loaded.len()));
             keep_init_normalisation(&mut model.meta, meta);
         }
         if let Some(ckpt) = &req.resume {
@@ -443,9 +431,9 @@ impl TrainPlan {
                 .ok_or_else(|| Error::Nothing("the checkpoint records no epoch".into()))?;
             model.meta.mean = m.mean;
             model.meta.std = m.std;
-            say!(progress, "resuming after epoch {first_epoch} of {}", cfg.train.epochs);
+            progress.say(&format!("resuming after epoch {first_epoch} of {}", cfg.train.epochs));
         }
-        say!(progress, "{} parameters on {:?}", model.parameters(), device);
+        progress.say(&format!("{} parameters on {:?}", model.parameters(), device));
 
         crate::create_parent(&req.out, "model")?;
         let ckpt = req.out.with_extension("ckpt.safetensors");
@@ -518,10 +506,10 @@ impl TrainPlan {
         record.kept_epoch = kept;
         record.last = Some(last);
         if let Some(k) = kept {
-            say!(progress, "kept epoch {k} of {}: the best on validation", history.len());
+            progress.say(&format!("kept epoch {k} of {}: the best on validation", history.len()));
         }
         model.save(&req.out)?;
-        say!(progress, "wrote {} ({:.0} s)", req.out.display(), start.elapsed().as_secs_f64());
+        progress.say(&format!("wrote {} ({:.0} s)", req.out.display(), start.elapsed().as_secs_f64()));
         match (&val_data, req.no_calibrate) {
             (_, true) => {}
             (Examples::Chips(val), _) if held_out && !val.is_empty() => {
@@ -539,33 +527,32 @@ impl TrainPlan {
                     &mut calibrating,
                 )?;
             }
-            _ => say!(
-                progress,
+            _ => progress.say(&format!(
                 "no validation data: the operating point stays {kept_point} (give --val-list to choose one)"
-            ),
+            )),
         }
         Ok(())
     }
 }
 
-/// The imagery the model learns from, when the network sees it resampled:
-/// the training rasters' own ground sample distances (finest, coarsest) and
-/// band statistics (`stats`, mean and standard deviation), which detect
-/// judges a raster against. `None` when every raster is at `gsd_m`.
-fn learned_imagery(
-    paths: &[std::path::PathBuf],
-    declared: &pipeline::raster::Declared,
-    gsd_m: f64,
-    stats: (&[f32], &[f32]),
-) -> Result<Option<Imagery>> {
-    let mut native = Vec::with_capacity(paths.len());
-    for p in paths {
-        if let Some(g) = pipeline::Raster::open_declared(p, declared)?.info().metres_per_pixel() {
-            native.push(g);
-        }
+/// Where the operating point stays when none is chosen: the starting
+/// model's, else the defaults.
+fn kept_point(inherited: Option<&ModelMeta>) -> &'static str {
+    if inherited.is_some() {
+        "the starting model's"
+    } else {
+        "at the defaults"
     }
+}
+
+/// The imagery the model learns from, when the network sees it resampled:
+/// the training rasters' own ground sample distances (`native`; the finest
+/// and coarsest kept) and band statistics (`stats`, mean and standard
+/// deviation), which detect judges a raster against. `None` when every
+/// raster is at `gsd_m`.
+fn learned_imagery(native: &[f64], gsd_m: f64, stats: (&[f32], &[f32])) -> Option<Imagery> {
     if native.iter().all(|g| (g / gsd_m - 1.0).abs() <= 0.01) {
-        return Ok(None);
+        return None;
     }
     let round = |v: f64| (v * 1e4).round() / 1e4;
     let (lo, hi) = native.iter().fold((f64::MAX, f64::MIN), |(a, b), &g| (a.min(g), b.max(g)));
@@ -573,7 +560,7 @@ fn learned_imagery(
         mean: stats.0.iter().map(|&v| round(v as f64)).collect(),
         sd: stats.1.iter().map(|&v| round(v as f64)).collect(),
     };
-    Ok(Some(Imagery { gsd_m: [round(lo), round(hi)], stats }))
+    Some(Imagery { gsd_m: [round(lo), round(hi)], stats })
 }
 
 /// The transferred weights learned on inputs normalised by the init model's

@@ -37,50 +37,82 @@ impl Cutting for () {
     fn cut(&self) {}
 }
 
-/// Patches of many rasters, cut in parallel, concatenated in input order;
-/// `cutting` told of each raster.
-pub fn patches(paths: &[PathBuf], labels: &Labels, s: &Sampling, cutting: &dyn Cutting) -> Result<(Patches, usize)> {
-    let parts: Vec<Result<(Patches, usize)>> = paths
+/// What a training set's rasters hold, gathered as they are cut.
+#[derive(Debug, Clone, Default)]
+pub struct SetFacts {
+    /// Labelled objects in them.
+    pub objects: usize,
+    /// Rasters without a label.
+    pub unlabelled: usize,
+    /// The metres per pixel of those that state one (or were given one).
+    pub metres_per_pixel: Vec<f64>,
+}
+
+/// Cuts every raster of `paths` with `cut` (its index, path and labels),
+/// in parallel, in input order, telling `cutting` of each; with the set's
+/// facts.
+fn cut_set<T: Send>(
+    paths: &[PathBuf],
+    labels: &Labels,
+    cutting: &dyn Cutting,
+    cut: impl Fn(usize, &Path, Labelled) -> Result<T> + Sync,
+) -> Result<(Vec<T>, SetFacts)> {
+    let parts: Vec<Result<(T, InRaster)>> = paths
         .par_iter()
         .enumerate()
         .map(|(i, p)| {
-            let (found, areas) = labels.in_raster(p)?;
-            let out = sample(p, Labelled { objects: &found, areas: areas.as_deref() }, s, i as u64)?;
+            let r = labels.in_raster(p)?;
+            let out = cut(i, p, Labelled { objects: &r.objects, areas: r.areas.as_deref() })?;
             cutting.cut();
-            Ok((out, found.len()))
+            Ok((out, r))
         })
         .collect();
-    let mut all = Patches::default();
-    let mut objects = 0;
+    let mut facts = SetFacts::default();
+    let mut out = Vec::with_capacity(parts.len());
     for part in parts {
-        let (p, n) = part?;
-        objects += n;
+        let (t, r) = part?;
+        facts.objects += r.objects.len();
+        facts.unlabelled += usize::from(r.objects.is_empty());
+        facts.metres_per_pixel.extend(r.metres_per_pixel);
+        out.push(t);
+    }
+    Ok((out, facts))
+}
+
+/// Patches of many rasters, cut in parallel, concatenated in input order;
+/// `cutting` told of each raster.
+pub fn patches(paths: &[PathBuf], labels: &Labels, s: &Sampling, cutting: &dyn Cutting) -> Result<(Patches, SetFacts)> {
+    let (parts, facts) = cut_set(paths, labels, cutting, |i, p, labelled| Ok(sample(p, labelled, s, i as u64)?))?;
+    let mut all = Patches::default();
+    for p in parts {
         all.extend(p);
     }
-    Ok((all, objects))
+    Ok((all, facts))
 }
 
 /// Chips of many rasters, cut in parallel, concatenated in input order.
-pub fn chips_of(paths: &[PathBuf], labels: &Labels, s: &Sampling, size: usize) -> Result<(Chips, usize)> {
-    let parts: Vec<Result<(pipeline::dataset::Chips, usize)>> = paths
-        .par_iter()
-        .map(|p| {
-            let (found, areas) = labels.in_raster(p)?;
-            Ok((chips(p, Labelled { objects: &found, areas: areas.as_deref() }, s, size)?, found.len()))
-        })
-        .collect();
+pub fn chips_of(paths: &[PathBuf], labels: &Labels, s: &Sampling, size: usize) -> Result<(Chips, SetFacts)> {
+    let (parts, facts) = cut_set(paths, labels, &(), |_, p, labelled| Ok(chips(p, labelled, s, size)?))?;
     let mut all = pipeline::dataset::Chips::default();
-    let mut objects = 0;
-    for part in parts {
-        let (c, n) = part?;
-        objects += n;
+    for c in parts {
         all.extend(c);
     }
-    Ok((Chips::from_chips(&all, s.bands.len(), size), objects))
+    Ok((Chips::from_chips(&all, s.bands.len(), size), facts))
 }
 
 /// Labelled-area polygons in a raster's pixels.
 pub type Areas = Vec<geo::Polygon<f64>>;
+
+/// What one raster brings to a training set, in its pixels.
+#[derive(Debug, Clone)]
+pub struct InRaster {
+    /// Its labelled objects.
+    pub objects: Vec<PixelLabel>,
+    /// Where it is labelled (`None`: all of it).
+    pub areas: Option<Areas>,
+    /// Its metres per pixel, when known.
+    pub metres_per_pixel: Option<f64>,
+}
 
 /// What the user labelled: objects, and optionally the areas in which
 /// every object is labelled.
@@ -99,9 +131,9 @@ pub struct Labels {
 }
 
 impl Labels {
-    /// The objects inside the raster at `path`, and where it is labelled
-    /// (`None`: all of it), in its pixels.
-    pub fn in_raster(&self, path: &Path) -> Result<(Vec<PixelLabel>, Option<Areas>)> {
+    /// The objects inside the raster at `path`, where it is labelled, and
+    /// its metres per pixel.
+    pub fn in_raster(&self, path: &Path) -> Result<InRaster> {
         let raster = pipeline::Raster::open_declared(path, &self.declared)?;
         let found = labels_in_raster(&self.files, &raster)?;
         let areas = match (self.areas.is_empty(), self.all_labelled) {
@@ -112,7 +144,7 @@ impl Labels {
                 Some(padded_label_hull(&found, hull_pad_px(&found, pixel_m)).into_iter().collect())
             }
         };
-        Ok((found, areas))
+        Ok(InRaster { objects: found, areas, metres_per_pixel: raster.info().metres_per_pixel() })
     }
 
     /// Fails, saying why and in which frame it looked, when area files were
@@ -209,7 +241,7 @@ impl Examples {
 }
 
 /// Training and validation examples of the kind the architecture needs,
-/// with the objects in each set's rasters; `cutting(set, rasters)` gives
+/// with each set's facts; `cutting(set, rasters)` gives
 /// what to tell as each set's rasters are cut ("train", "val").
 pub fn examples(
     heatmap: bool,
@@ -218,18 +250,18 @@ pub fn examples(
     sampling: &Sampling,
     chip: usize,
     cutting: &mut dyn FnMut(&str, usize) -> Box<dyn Cutting>,
-) -> Result<(Examples, Examples, usize, usize)> {
+) -> Result<(Examples, Examples, SetFacts, SetFacts)> {
     let val_sampling = Sampling { seed: sampling.seed + 1, ..sampling.clone() };
     let n = sampling.bands.len();
     if heatmap {
-        let (t, n_train) = chips_of(paths.0, labels, sampling, chip)?;
-        let (v, n_val) = chips_of(paths.1, labels, &val_sampling, chip)?;
-        return Ok((Examples::Chips(t), Examples::Chips(v), n_train, n_val));
+        let (t, train_facts) = chips_of(paths.0, labels, sampling, chip)?;
+        let (v, val_facts) = chips_of(paths.1, labels, &val_sampling, chip)?;
+        return Ok((Examples::Chips(t), Examples::Chips(v), train_facts, val_facts));
     }
-    let (t, n_train) = patches(paths.0, labels, sampling, cutting("train", paths.0.len()).as_ref())?;
-    let (v, n_val) = patches(paths.1, labels, &val_sampling, cutting("val", paths.1.len()).as_ref())?;
+    let (t, train_facts) = patches(paths.0, labels, sampling, cutting("train", paths.0.len()).as_ref())?;
+    let (v, val_facts) = patches(paths.1, labels, &val_sampling, cutting("val", paths.1.len()).as_ref())?;
     let (t, v) = (Data::from_patches(&t, n, sampling.patch), Data::from_patches(&v, n, sampling.patch));
-    Ok((Examples::Patches(t), Examples::Patches(v), n_train, n_val))
+    Ok((Examples::Patches(t), Examples::Patches(v), train_facts, val_facts))
 }
 
 /// Counts at every threshold of [`sweep_thresholds`] of a heatmap
