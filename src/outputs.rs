@@ -4,10 +4,11 @@
 
 use crate::error::{Error, Result};
 use detection::evaluate::ScoredBox;
+use detection::formats::features::DetectionFeature;
 use detection::formats::run::{InputStatus, RunFile, RUN_FILE, RUN_VERSION};
 use detection::outline::RAYS;
 use detection::{LonLat, MapPoint, PixelBox, PixelPoint};
-use pipeline::export::{self, FeatureCrs, FeatureSet, OutFeature};
+use pipeline::export::{self, FeatureCrs, FeatureSet};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -19,7 +20,7 @@ pub struct PixelDetection {
     /// a GeoJSON file's).
     pub index: usize,
     /// The feature as written.
-    pub feature: OutFeature,
+    pub feature: DetectionFeature,
     /// Its centre, box and outline in the raster's pixels.
     pub det: ScoredBox,
 }
@@ -30,11 +31,11 @@ pub fn detections_in_pixels(raster: &pipeline::Raster, file: &Path) -> Result<Ve
     let set = export::read_geojson(file)?;
     let source = raster.path().to_string_lossy();
     let georef = raster.georef();
-    let mine: Vec<(usize, OutFeature)> =
+    let mine: Vec<(usize, DetectionFeature)> =
         set.features.into_iter().filter(|f| f.properties.source == source).enumerate().collect();
     // Outlines' corners back in the raster's pixels (rings are closed), all
     // of the raster's at once: one coordinate transform, not one a feature.
-    let outlined = |f: &OutFeature| f.ring().len() == RAYS + 1;
+    let outlined = |f: &DetectionFeature| f.ring().len() == RAYS + 1;
     let corners: Vec<[f64; 2]> =
         mine.iter().filter(|(_, f)| outlined(f)).flat_map(|(_, f)| f.ring()[..RAYS].iter().copied()).collect();
     let pixels: Vec<PixelPoint> = match &set.crs {

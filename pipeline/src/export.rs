@@ -6,14 +6,12 @@
 use crate::detect::RasterDetections;
 use crate::error::{Error, Result};
 use crate::georef::Georef;
-use crate::vector::{write_polygons, Cell, PolygonLayer};
+use crate::vector::{write_polygons, PolygonLayer};
 use detection::coords::PixelPoint;
 use detection::formats::features::{
-    CrsMember, CrsProperties, DetectionCollection, DetectionFeature, DetectionProperties, FieldKind, FieldValue,
-    OGR_FIELDS,
+    CrsMember, CrsProperties, DetectionCollection, DetectionFeature, DetectionProperties, OGR_FIELDS,
 };
 use gdal::spatial_ref::SpatialRef;
-use gdal::vector::OGRFieldType;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -47,16 +45,13 @@ pub enum FeatureCrs {
     MapUnits,
 }
 
-/// One detection ready to write: the detections file's feature.
-pub type OutFeature = DetectionFeature;
-
 /// Detections of one raster, or of several, in one CRS.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeatureSet {
     /// Their CRS.
     pub crs: FeatureCrs,
     /// The features, best first within each raster.
-    pub features: Vec<OutFeature>,
+    pub features: Vec<DetectionFeature>,
 }
 
 fn round(v: f64, decimals: i32) -> f64 {
@@ -229,27 +224,9 @@ pub fn write_ogr(path: &Path, format: OgrFormat, set: &FeatureSet) -> Result<()>
         FeatureCrs::Native { wkt, .. } => Some(SpatialRef::from_wkt(wkt).map_err(fail)?),
         FeatureCrs::Pixel | FeatureCrs::MapUnits => None,
     };
-    let fields: Vec<(&str, OGRFieldType::Type)> = OGR_FIELDS
-        .iter()
-        .map(|&(name, kind)| {
-            (name, if kind == FieldKind::Real { OGRFieldType::OFTReal } else { OGRFieldType::OFTString })
-        })
-        .collect();
     let name = path.file_stem().unwrap_or_default().to_string_lossy().into_owned();
-    let layer = PolygonLayer { name: &name, srs: srs.as_ref(), fields: &fields };
-    let rows = set.features.iter().map(|f| {
-        let cells = f
-            .properties
-            .ogr_values()
-            .into_iter()
-            .map(|v| match v {
-                FieldValue::Real(x) => Cell::Real(x),
-                FieldValue::Text(t) => Cell::Text(t),
-                FieldValue::Null => Cell::Null,
-            })
-            .collect();
-        (f.ring(), cells)
-    });
+    let layer = PolygonLayer { name: &name, srs: srs.as_ref(), fields: &OGR_FIELDS };
+    let rows = set.features.iter().map(|f| (f.ring(), f.properties.ogr_values().to_vec()));
     write_polygons(path, format, &layer, rows)
 }
 

@@ -6,10 +6,9 @@
 use crate::error::Result;
 use crate::georef::{GeoTransform, Georef};
 use crate::raster::RasterInfo;
-use crate::vector::{write_polygons, Cell, OgrFormat, PolygonLayer};
+use crate::vector::{write_polygons, FieldKind, FieldValue, OgrFormat, PolygonLayer};
 use detection::coords::PixelPoint;
 use detection::suggest::Suggestion;
-use gdal::vector::OGRFieldType;
 use std::path::Path;
 
 /// Writes `suggestions` (windows of `rasters[s.raster]`) to the GeoPackage
@@ -20,11 +19,11 @@ pub fn write_suggestions(path: &Path, rasters: &[RasterInfo], suggestions: &[Sug
     let wgs84 = georefs.iter().all(Georef::is_georeferenced);
     let srs = if wgs84 { Some(crate::georef::wgs84()?) } else { None };
     let fields = [
-        ("rank", OGRFieldType::OFTInteger),
-        ("uncertainty", OGRFieldType::OFTReal),
-        ("uncertain", OGRFieldType::OFTInteger),
-        ("detections", OGRFieldType::OFTInteger),
-        ("source", OGRFieldType::OFTString),
+        ("rank", FieldKind::Integer),
+        ("uncertainty", FieldKind::Real),
+        ("uncertain", FieldKind::Integer),
+        ("detections", FieldKind::Integer),
+        ("source", FieldKind::Text),
     ];
     let mut rings = Vec::with_capacity(suggestions.len());
     for s in suggestions {
@@ -48,11 +47,11 @@ pub fn write_suggestions(path: &Path, rasters: &[RasterInfo], suggestions: &[Sug
     let layer = PolygonLayer { name: "suggestions", srs: srs.as_ref(), fields: &fields };
     let rows = suggestions.iter().zip(&rings).zip(&sources).enumerate().map(|(rank, ((s, ring), source))| {
         let cells = vec![
-            Cell::Integer(rank as i32 + 1),
-            Cell::Real((s.uncertainty * 1000.0).round() / 1000.0),
-            Cell::Integer(s.uncertain as i32),
-            Cell::Integer(s.detections as i32),
-            Cell::Text(source),
+            FieldValue::Integer(rank as i32 + 1),
+            FieldValue::Real((s.uncertainty * 1000.0).round() / 1000.0),
+            FieldValue::Integer(s.uncertain as i32),
+            FieldValue::Integer(s.detections as i32),
+            FieldValue::Text(source),
         ];
         (ring.as_slice(), cells)
     });

@@ -4,6 +4,7 @@
 //! detections and suggested windows alike.
 
 use crate::error::{Error, Result};
+pub use detection::formats::features::{FieldKind, FieldValue};
 use gdal::spatial_ref::SpatialRef;
 use gdal::vector::{Geometry, LayerAccess, LayerOptions, OGRFieldType, OGRwkbGeometryType};
 use gdal::DriverManager;
@@ -98,19 +99,6 @@ impl OgrFormat {
     }
 }
 
-/// A field's value in one feature.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Cell<'a> {
-    /// A number.
-    Real(f64),
-    /// A whole number.
-    Integer(i32),
-    /// Text.
-    Text(&'a str),
-    /// Unset.
-    Null,
-}
-
 /// One polygon layer to write: its name, CRS and fields.
 pub struct PolygonLayer<'a> {
     /// The layer's name.
@@ -118,7 +106,7 @@ pub struct PolygonLayer<'a> {
     /// Its CRS (`None`: none stated).
     pub srs: Option<&'a SpatialRef>,
     /// Its fields, in order.
-    pub fields: &'a [(&'a str, OGRFieldType::Type)],
+    pub fields: &'a [(&'a str, FieldKind)],
 }
 
 /// Writes `features` (a polygon ring each, with its cells in the layer's
@@ -129,7 +117,7 @@ pub fn write_polygons<'a>(
     path: &Path,
     format: OgrFormat,
     layer: &PolygonLayer,
-    features: impl Iterator<Item = (&'a [[f64; 2]], Vec<Cell<'a>>)>,
+    features: impl Iterator<Item = (&'a [[f64; 2]], Vec<FieldValue<'a>>)>,
 ) -> Result<()> {
     crate::raster::init_gdal();
     let fail = |e: gdal::errors::GdalError| Error::Output { path: path.to_owned(), reason: e.to_string() };
@@ -168,7 +156,7 @@ pub fn write_polygons<'a>(
 fn write_layer<'a>(
     ds: &mut gdal::Dataset,
     layer: &PolygonLayer,
-    features: impl Iterator<Item = (&'a [[f64; 2]], Vec<Cell<'a>>)>,
+    features: impl Iterator<Item = (&'a [[f64; 2]], Vec<FieldValue<'a>>)>,
 ) -> gdal::errors::Result<()> {
     let out = ds.create_layer(LayerOptions {
         name: layer.name,
@@ -176,17 +164,29 @@ fn write_layer<'a>(
         ty: OGRwkbGeometryType::wkbPolygon,
         options: None,
     })?;
-    out.create_defn_fields(layer.fields)?;
+    let fields: Vec<(&str, OGRFieldType::Type)> = layer
+        .fields
+        .iter()
+        .map(|&(name, kind)| {
+            let ty = match kind {
+                FieldKind::Real => OGRFieldType::OFTReal,
+                FieldKind::Integer => OGRFieldType::OFTInteger,
+                FieldKind::Text => OGRFieldType::OFTString,
+            };
+            (name, ty)
+        })
+        .collect();
+    out.create_defn_fields(&fields)?;
     for (ring, cells) in features {
         let wkt = format!("POLYGON(({}))", ring.iter().map(|[x, y]| format!("{x} {y}")).collect::<Vec<_>>().join(","));
         let mut feature = gdal::vector::Feature::new(out.defn())?;
         feature.set_geometry(Geometry::from_wkt(&wkt)?)?;
         for (i, cell) in cells.into_iter().enumerate() {
             match cell {
-                Cell::Real(x) => feature.set_field_double(i, x)?,
-                Cell::Integer(n) => feature.set_field_integer(i, n)?,
-                Cell::Text(t) => feature.set_field_string(i, t)?,
-                Cell::Null => {}
+                FieldValue::Real(x) => feature.set_field_double(i, x)?,
+                FieldValue::Integer(n) => feature.set_field_integer(i, n)?,
+                FieldValue::Text(t) => feature.set_field_string(i, t)?,
+                FieldValue::Null => {}
             }
         }
         feature.create(&out)?;

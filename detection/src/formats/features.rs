@@ -112,15 +112,19 @@ pub struct DetectionCollection {
 pub enum FieldKind {
     /// A floating-point number.
     Real,
+    /// A whole number.
+    Integer,
     /// Text.
     Text,
 }
 
-/// A field's value for one detection.
-#[derive(Debug, Clone, PartialEq)]
+/// A field's value in one feature.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum FieldValue<'a> {
     /// A number.
     Real(f64),
+    /// A whole number.
+    Integer(i32),
     /// Text.
     Text(&'a str),
     /// Unset.
