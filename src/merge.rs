@@ -18,14 +18,13 @@ pub struct Merged {
 /// Copies every shard folder's per-input files into `out` (in every format
 /// the shards wrote) and writes the merged files and run.json.
 pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Merged> {
-    let args = MergeArgs { dirs, out };
     let mut inputs: Vec<(PathBuf, PathBuf)> = Vec::new();
     // Every format a shard wrote besides GeoJSON is written here too.
     let mut formats: Vec<OgrFormat> = Vec::new();
     // The shards' options, when they agree (shards of one run do): what
     // evaluate and explain read back, such as --input-gsd and --bounds.
     let mut configs = Vec::new();
-    for dir in args.dirs {
+    for dir in dirs {
         inputs.extend(outputs_of(dir).map_err(|e| Error::File {
             path: dir.clone(),
             reason: format!("not a detect output folder: {}", chain(&e)),
@@ -41,15 +40,13 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Merged> {
     formats.sort_by_key(|f| f.extension());
     inputs.sort();
     inputs.dedup_by(|a, b| a.0 == b.0);
-    std::fs::create_dir_all(args.out).map_err(|e| Error::File {
-        path: args.out.to_owned(),
-        reason: format!("cannot create the output folder: {e}"),
-    })?;
+    std::fs::create_dir_all(out)
+        .map_err(|e| Error::File { path: out.to_owned(), reason: format!("cannot create the output folder: {e}") })?;
     let paths: Vec<PathBuf> = inputs.iter().map(|(p, _)| p.clone()).collect();
     let names = output_names(&paths);
     let mut copied = Vec::new();
     for ((path, file), name) in inputs.iter().zip(&names) {
-        let to = args.out.join(format!("{name}.geojson"));
+        let to = out.join(format!("{name}.geojson"));
         if *file != to {
             let bytes = std::fs::read(file)
                 .map_err(|e| Error::File { path: file.clone(), reason: format!("cannot read: {e}") })?;
@@ -58,16 +55,16 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Merged> {
         if !formats.is_empty() {
             let set = export::read_geojson(&to)?;
             for f in &formats {
-                export::write_ogr(&args.out.join(format!("{name}.{}", f.extension())), *f, &set)?;
+                export::write_ogr(&out.join(format!("{name}.{}", f.extension())), *f, &set)?;
             }
         }
         copied.push((path.clone(), to));
     }
     let merged = merge_outputs(copied)?;
-    let merged_file = args.out.join(format!("{MERGED}.geojson"));
+    let merged_file = out.join(format!("{MERGED}.geojson"));
     export::write_atomic(&merged_file, export::geojson(&merged).as_bytes())?;
     for f in &formats {
-        export::write_ogr(&args.out.join(format!("{MERGED}.{}", f.extension())), *f, &merged)?;
+        export::write_ogr(&out.join(format!("{MERGED}.{}", f.extension())), *f, &merged)?;
     }
     let run = RunFile {
         version: RUN_VERSION,
@@ -77,7 +74,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Merged> {
         config: configs.first().cloned().flatten().filter(|c| configs.iter().all(|o| o.as_ref() == Some(c))),
         crs: None,
         shard: None,
-        merged_from: Some(args.dirs.to_vec()),
+        merged_from: Some(dirs.to_vec()),
         formats: formats.iter().map(|f| f.extension().to_owned()).collect(),
         inputs: paths
             .iter()
@@ -96,12 +93,6 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Merged> {
         interrupted: None,
         seconds: None,
     };
-    write_run(args.out, &run)?;
+    write_run(out, &run)?;
     Ok(Merged { run, file: merged_file })
-}
-
-/// A merge's arguments, as the steps above name them.
-struct MergeArgs<'a> {
-    dirs: &'a [PathBuf],
-    out: &'a Path,
 }
