@@ -68,17 +68,16 @@ fn load(path: &Path, file: &Path, labels: &[LabelFile], declared: &Declared) -> 
 /// `req.out`, with its plots), and how many inputs failed, each told to
 /// `on_error` as it fails.
 pub fn evaluate(req: &EvaluateRequest, on_error: &mut dyn FnMut(&str)) -> Result<Evaluation> {
-    let args = req;
     // The report's folder exists before any work, so the report and the
     // PR-curve PNG beside it are written wherever the user named.
-    if let Some(out) = &args.out {
+    if let Some(out) = &req.out {
         crate::create_parent(out, "report")?;
     }
-    let labels = pipeline::labels::read_label_files(&args.labels)?;
-    let inputs = crate::outputs::outputs_of(&args.detections)?;
-    let declared = crate::outputs::declared_of(&args.detections)?;
+    let labels = pipeline::labels::read_label_files(&req.labels)?;
+    let inputs = crate::outputs::outputs_of(&req.detections)?;
+    let declared = crate::outputs::declared_of(&req.detections)?;
     if inputs.is_empty() {
-        return Err(Error::Nothing(format!("{}: no detections to evaluate", args.detections.display())));
+        return Err(Error::Nothing(format!("{}: no detections to evaluate", req.detections.display())));
     }
     let mut scenes = Vec::new();
     let mut failed = 0;
@@ -104,7 +103,7 @@ pub fn evaluate(req: &EvaluateRequest, on_error: &mut dyn FnMut(&str)) -> Result
             pipeline::labels::why_none_inside(&labels, &opened)
         )));
     }
-    let threshold = args.score_threshold.unwrap_or(0.0);
+    let threshold = req.score_threshold.unwrap_or(0.0);
     // Each scene's detections kept at the threshold, with whether each
     // matched a label: the counts, the calibration and the error ranking.
     let judged: Vec<Vec<(usize, bool)>> = scenes
@@ -112,7 +111,7 @@ pub fn evaluate(req: &EvaluateRequest, on_error: &mut dyn FnMut(&str)) -> Result
         .map(|s| {
             let kept: Vec<usize> = (0..s.dets.len()).filter(|&i| s.dets[i].score >= threshold).collect();
             let boxes: Vec<ScoredBox> = kept.iter().map(|&i| s.dets[i]).collect();
-            kept.into_iter().zip(matched(&boxes, &s.truth, args.rule, s.pixel_m)).collect()
+            kept.into_iter().zip(matched(&boxes, &s.truth, req.rule, s.pixel_m)).collect()
         })
         .collect();
     let per_input: Vec<(PathBuf, Counts)> = scenes
@@ -129,8 +128,8 @@ pub fn evaluate(req: &EvaluateRequest, on_error: &mut dyn FnMut(&str)) -> Result
         first.and_then(|s| s.features.first().map(|f| f.properties.class.clone())).unwrap_or_else(|| "object".into());
     let mut report = EvalReport {
         version: REPORT_VERSION,
-        rule: args.rule.to_string(),
-        score_threshold: args.score_threshold,
+        rule: req.rule.to_string(),
+        score_threshold: req.score_threshold,
         overall,
         per_class: [(class.clone(), overall)].into(),
         per_input: per_input.iter().map(|(p, c)| InputCounts { path: p.clone(), counts: *c }).collect(),
@@ -158,7 +157,7 @@ pub fn evaluate(req: &EvaluateRequest, on_error: &mut dyn FnMut(&str)) -> Result
     }
     if !scores.is_empty() {
         let r = reliability(&scores, &correct);
-        if let Some(out) = &args.out {
+        if let Some(out) = &req.out {
             reliability_diagram(&out.with_extension("reliability.png"), &r).map_err(backend)?;
         }
         report.calibration = Some(r);
@@ -166,11 +165,11 @@ pub fn evaluate(req: &EvaluateRequest, on_error: &mut dyn FnMut(&str)) -> Result
     if let Some(u) = error_ranking(&spread, &spread_scores, &spread_correct) {
         report.uncertainty = Some(u);
     }
-    if args.sweep {
+    if req.sweep {
         let thresholds = sweep_thresholds();
         let mut curve = vec![Counts::default(); thresholds.len()];
         for s in &scenes {
-            add_curves(&mut curve, &sweep(&s.dets, &s.truth, args.rule, s.pixel_m, &thresholds));
+            add_curves(&mut curve, &sweep(&s.dets, &s.truth, req.rule, s.pixel_m, &thresholds));
         }
         let (best_k, best) = best_f1(&curve).expect("thresholds");
         let ap = average_precision(&curve);
@@ -178,11 +177,11 @@ pub fn evaluate(req: &EvaluateRequest, on_error: &mut dyn FnMut(&str)) -> Result
             Some(thresholds.iter().zip(&curve).map(|(&threshold, &counts)| SweepPoint { threshold, counts }).collect());
         report.best = Some(BestPoint { score_threshold: thresholds[best_k], counts: best });
         report.average_precision = Some(ap);
-        if let Some(out) = &args.out {
+        if let Some(out) = &req.out {
             pr_curve(&out.with_extension("pr.png"), &curve).map_err(backend)?;
         }
     }
-    if let Some(out) = &args.out {
+    if let Some(out) = &req.out {
         pipeline::export::write_atomic(out, report.to_json().as_bytes())?;
     }
     Ok(Evaluation { report, class, detections: scores.len() })
