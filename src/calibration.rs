@@ -64,7 +64,7 @@ pub fn calibrate_model(
         // stride derives from it), keeping everything above a low floor.
         let config = Config { suppression_m: Some(s), score_threshold: Some(0.05), ..Config::default() };
         let mut opts = config.resolve(classifier.spec())?;
-        opts.declare(declared);
+        opts.declared = declared;
         let mut scenes: Vec<Scene> = Vec::new();
         for (i, (path, (truth, pixel_m))) in rasters.iter().zip(&truths).enumerate() {
             let r = detect_raster(path, &mut classifier, &opts, &mut |_, _| {})?;

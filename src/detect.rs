@@ -145,7 +145,7 @@ impl DetectPlan {
             None => {}
         }
         let mut opts = config.resolve(classifier.spec())?;
-        opts.declare(request.declared);
+        opts.declared = request.declared;
         let class = classifier.meta().classes[classifier.meta().positive].clone();
         std::fs::create_dir_all(&request.out).map_err(|e| Error::File {
             path: request.out.clone(),
@@ -153,7 +153,7 @@ impl DetectPlan {
         })?;
         remove_stale_temporaries(&request.out);
         let (mut rasters, missing) = crate::outputs::select_rasters(&request.inputs, &request.lists)?;
-        crate::check_bounds(&rasters, &opts.declared())?;
+        crate::check_bounds(&rasters, &opts.declared)?;
         if let Some((k, n)) = request.shard {
             rasters.retain(|p| fnv1a(&p.to_string_lossy()) % n == k);
         }
@@ -218,7 +218,7 @@ impl DetectPlan {
                 continue;
             }
             // A raster that cannot be opened fails in detect_raster, with the reason.
-            if let Ok(raster) = pipeline::Raster::open_declared(path, &self.opts.declared()) {
+            if let Ok(raster) = pipeline::Raster::open_declared(path, &self.opts.declared) {
                 match pipeline::applicability::check(&raster, self.classifier.spec(), &self.model_name) {
                     Ok(fit) => {
                         for w in &fit.warnings {
@@ -289,7 +289,7 @@ impl DetectPlan {
             export::write_ogr(&req.out.join(format!("{name}.{}", f.extension())), *f, &set)?;
         }
         if req.quicklook {
-            let raster = pipeline::Raster::open_declared(path, &self.opts.declared())?;
+            let raster = pipeline::Raster::open_declared(path, &self.opts.declared)?;
             pipeline::quicklook::quicklook(&raster, &r.detections, &self.class, &req.out.join(format!("{name}.png")))?;
         }
         export::write_atomic(&req.out.join(format!("{name}.geojson")), export::geojson(&set).as_bytes())?;

@@ -85,7 +85,7 @@ pub fn explain(args: &ExplainRequest, progress: &mut dyn DetectProgress) -> Resu
     let recorded = match args.detections.is_dir().then(|| read_run(&args.detections)) {
         Some(Ok(run)) => Recorded {
             model: run.model.map(|m| m.path),
-            declared: run.config.as_ref().map(|c| c.declared()).unwrap_or_default(),
+            declared: run.config.as_ref().map(|c| c.declared).unwrap_or_default(),
             resampling: run.config.map(|c| c.resampling).unwrap_or_default(),
         },
         _ => Recorded {

@@ -173,7 +173,7 @@ pub fn write_run(dir: &Path, run: &RunFile) -> Result<()> {
 pub fn declared_of(detections: &Path) -> Result<pipeline::raster::Declared> {
     let dir = if detections.is_dir() { Some(detections) } else { detections.parent() };
     match dir.filter(|d| d.join(RUN_FILE).exists()) {
-        Some(d) => Ok(read_run(d)?.config.map(|c| c.declared()).unwrap_or_default()),
+        Some(d) => Ok(read_run(d)?.config.map(|c| c.declared).unwrap_or_default()),
         None => Ok(pipeline::raster::Declared::default()),
     }
 }

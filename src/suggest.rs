@@ -59,7 +59,7 @@ pub fn suggest(req: &SuggestRequest, on_error: &mut dyn FnMut(&str)) -> Result<S
     let model_gsd = classifier.meta().gsd_m;
     let config = Config { score_threshold: Some(FLOOR), ..Config::default() };
     let mut opts = config.resolve(classifier.spec())?;
-    opts.declare(req.declared);
+    opts.declared = req.declared;
     let (paths, missing) = pipeline::inputs::find_rasters(&req.inputs);
     crate::check_bounds(&paths, &req.declared)?;
     for e in &missing {

@@ -66,37 +66,25 @@ pub struct DetectOptions {
     pub score_threshold: f32,
     /// Detections closer than this (metres) are merged.
     pub suppression_m: f64,
-    /// Ground sample distance of rasters that do not state one.
-    pub input_gsd_m: Option<f64>,
+    /// What the user stated about rasters that lack it (run.json's
+    /// `input_gsd_m` and `bounds`).
+    #[serde(flatten)]
+    pub declared: Declared,
     /// How the raster is resampled to the model's ground sample distance.
     pub resampling: Resampling,
-    /// Lon/lat of the edges of a raster without georeferencing (a Google
-    /// Earth export), as `--bounds` gave them.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bounds: Option<LonLatBounds>,
-}
-
-impl DetectOptions {
-    /// What the user stated about rasters that do not state it themselves.
-    pub fn declared(&self) -> Declared {
-        Declared { gsd_m: self.input_gsd_m, bounds: self.bounds }
-    }
-
-    /// Takes what the user stated about rasters that lack it.
-    pub fn declare(&mut self, d: Declared) {
-        (self.input_gsd_m, self.bounds) = (d.gsd_m, d.bounds);
-    }
 }
 
 /// What a user states about rasters that lack it: the one rule every
 /// command that reads rasters follows (a raster's own georeferencing and
 /// ground sample distance always win).
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct Declared {
     /// Metres per pixel (`--input-gsd`).
+    #[serde(default, rename = "input_gsd_m")]
     pub gsd_m: Option<f64>,
     /// Lon/lat of the image's edges (`--bounds`): the raster is then
     /// georeferenced in WGS84, and its metres per pixel follow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bounds: Option<LonLatBounds>,
 }
 

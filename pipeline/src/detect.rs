@@ -126,7 +126,7 @@ pub fn detect_raster(
 ) -> Result<RasterDetections> {
     let start = Instant::now();
     let spec = classifier.spec().clone();
-    let declared = opts.declared();
+    let declared = opts.declared;
     let raster = Raster::open_declared(path, &declared)?;
     raster.check_bands(&spec.bands, "model")?;
     if let Some(expected) = &spec.data_type {

@@ -82,8 +82,7 @@ fn options(source: CandidateSource, tile: usize) -> DetectOptions {
         batch: 16,
         score_threshold: 0.5,
         suppression_m: 3.0,
-        input_gsd_m: None,
-        bounds: None,
+        declared: Default::default(),
         resampling: Resampling::Average,
     }
 }

@@ -64,7 +64,7 @@ pub fn run(args: &CandidatesArgs) -> Result<Status> {
                 learned_gsd_m: None,
             };
             let mut opts = config.resolve(&spec)?;
-            opts.declare(args.declared.declared());
+            opts.declared = args.declared.declared();
             let r = detect_raster(path, &mut Everything(spec), &opts, &mut |_, _| {})?;
             eprintln!("{}: {} candidates", path.display(), r.detections.len());
             Ok(export::features(&r, "candidate", OutputCrs::Wgs84)?)

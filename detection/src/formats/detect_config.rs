@@ -5,7 +5,7 @@
 use crate::classify::PatchSpec;
 use crate::formats::ConfigError;
 use crate::options::{
-    CandidateSource, DetectOptions, EdgePolicy, Preprocess, Resampling, Sliding, Threshold, LUMA_WEIGHTS,
+    CandidateSource, Declared, DetectOptions, EdgePolicy, Preprocess, Resampling, Sliding, Threshold, LUMA_WEIGHTS,
 };
 use serde::Deserialize;
 use std::path::Path;
@@ -220,8 +220,7 @@ impl Config {
             batch,
             score_threshold,
             suppression_m,
-            input_gsd_m: None,
-            bounds: None,
+            declared: Declared::default(),
             resampling: self.resampling.unwrap_or_default(),
         })
     }
