@@ -18,7 +18,7 @@ CARGO        := cargo
 URBAN        := $(SHARED)/urban-trees
 MODEL        := models/weights/default.safetensors
 
-.PHONY: all setup build demo test bench fmt lint clean cuda sample-tiles eval-val model parity peer
+.PHONY: all setup build demo test bench fmt lint clean cuda sample-tiles eval-val model parity peer python wheel qgis-plugin qgis-test qgis-screenshots
 
 all: build
 
@@ -50,7 +50,23 @@ parity: build cuda
 	$(CARGO) test --release -p models --test torchvision_parity -- --nocapture
 
 build: setup
-	$(CARGO) build --release --workspace --examples --bins
+	$(CARGO) build --release --workspace --exclude rsdetect-python --examples --bins
+
+# The Python package (python/): PyO3 bindings over the same library, built by
+# maturin and installed into .venv, where it finds libtorch and GDAL as the
+# binary does. pytest, geopandas, rasterio, tqdm and matplotlib are what its
+# tests and README use.
+PY_PKGS := maturin==1.16.0 numpy==2.4.6 pytest==9.2.0 geopandas==1.2.0 rasterio==1.4.4 tqdm==4.70.1 matplotlib==3.11.2
+$(STAMPS)/python-$(TORCH): $(STAMPS)/torch-$(TORCH)
+	$(VENV)/bin/pip install -q $(PY_PKGS)
+	@touch $@
+
+python: build $(STAMPS)/python-$(TORCH)
+	$(VENV)/bin/maturin develop --release -m python/Cargo.toml
+
+# A wheel in target/wheels/, for this machine's libtorch and GDAL.
+wheel: build $(STAMPS)/python-$(TORCH)
+	$(VENV)/bin/maturin build --release -m python/Cargo.toml --out target/wheels
 
 # Detect with the shipped model on the sample tiles, then score against their labels.
 VAL := ../shared/data/urban-trees
@@ -106,8 +122,34 @@ model: build
 	  for part in safetensors log.csv curves.png operating-point.png; do cp $(STAGES)/$$m.$$part models/weights/; done; \
 	done
 
-test: build
-	$(CARGO) test --release --workspace
+test: build python
+	$(CARGO) test --release --workspace --exclude rsdetect-python
+	$(VENV)/bin/python -m pytest -q python/tests
+	$(MAKE) --no-print-directory qgis-test
+
+# The QGIS plugin as a zip that QGIS installs (Plugins > Manage and Install
+# Plugins > Install from ZIP).
+qgis-plugin:
+	@mkdir -p target
+	rm -f target/rsdetect-qgis.zip
+	cd qgis && python3 -c 'import pathlib, zipfile; z = zipfile.ZipFile("../target/rsdetect-qgis.zip", "w", zipfile.ZIP_DEFLATED); [z.write(p) for p in sorted(pathlib.Path("rsdetect").rglob("*")) if "__pycache__" not in p.parts]'
+	@echo "target/rsdetect-qgis.zip"
+
+# The README's screenshots, from a real QGIS under Xvfb (xvfb, qgis):
+# qgis/screenshots/detect-dialog.png and results.png.
+qgis-screenshots: build
+	T=$$(mktemp -d) && mkdir -p $$T/profiles/default/python/plugins $$T/profiles/default/QGIS && \
+	ln -s $(CURDIR)/qgis/rsdetect $$T/profiles/default/python/plugins/rsdetect && \
+	printf '[PythonPlugins]\nrsdetect=true\n' > $$T/profiles/default/QGIS/QGIS3.ini && \
+	RSDETECT_ROOT=$(CURDIR) RSDETECT_BINARY=$(CURDIR)/$(BIN) xvfb-run -a -s "-screen 0 1280x900x24" \
+	  qgis --nologo --noversioncheck --profiles-path $$T --code qgis/tools/screenshots.py
+
+# The provider in a real QGIS (Debian's qgis and python3-qgis, headless):
+# skipped with a message where QGIS is not installed; CI installs it.
+qgis-test: build
+	@if ! command -v qgis_process.bin >/dev/null; then \
+	  echo "skipped the QGIS provider's tests: QGIS is not installed (apt-get install qgis python3-qgis)"; \
+	else QT_QPA_PLATFORM=offscreen /usr/bin/python3 -m unittest discover -s qgis/tests -v; fi
 
 # The Python peer that `make bench` times detect against (bench/peer.py):
 # the full PyTorch wheel set, as `make parity`, with rasterio and safetensors.
@@ -116,7 +158,7 @@ $(STAMPS)/peer: $(STAMPS)/torch-$(TORCH)
 	$(VENV)/bin/pip install -q torch==$(TORCH) rasterio==1.4.4 safetensors==0.7.0 numpy
 	@touch $@
 
-bench: build peer
+bench: build peer python
 	bench/run.sh
 
 fmt:

@@ -10,9 +10,23 @@ pub struct Cli {
     /// More messages on stderr (-v progress notes, -vv debugging).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
+    /// How progress, warnings and errors reach stderr: bars and lines for a terminal, or one JSON object per line
+    /// (`{"event": "progress", "fraction": 0.42, "what": ...}`, "warning", "error", "info") for programs that run
+    /// rsdetect, such as its QGIS provider.
+    #[arg(long, value_enum, default_value = "bars", global = true)]
+    pub progress: ProgressFormat,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// How progress reaches stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProgressFormat {
+    /// Bars and lines, for a terminal.
+    Bars,
+    /// One JSON object per line.
+    Json,
 }
 
 /// The subcommands.

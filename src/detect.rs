@@ -11,15 +11,16 @@
 use crate::error::{chain, Error, Result};
 use crate::outputs::{fnv1a, merge_outputs, output_names, remove_stale_temporaries, write_run, MERGED};
 use crate::Outcome;
+use detection::applicability::Applicability;
 use detection::classify::PatchClassifier;
-use detection::formats::detect_config::{Config, Mode};
+use detection::formats::detect_config::Config;
 use detection::formats::run::{
     InputRecord, InputStatus, Interruption, OutputFrame, RunFile, RunModel, ShardOf, Totals, RUN_VERSION,
 };
 use detection::options::DetectOptions;
 use models::{DeviceChoice, TchClassifier};
-use pipeline::detect::detect_raster;
-use pipeline::export::{self, FeatureCrs, OgrFormat, OutputCrs};
+use pipeline::detect::{detect_raster, RasterDetections};
+use pipeline::export::{self, FeatureCrs, FeatureSet, OgrFormat, OutputCrs};
 use pipeline::raster::Declared;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -35,16 +36,10 @@ pub struct DetectRequest {
     pub shard: Option<(u64, u64)>,
     /// A model file or a shipped model's name (`None`: the default model).
     pub model: Option<PathBuf>,
-    /// A detect config (TOML).
-    pub config: Option<PathBuf>,
+    /// The detect settings: a config file's, with the flags over them.
+    pub config: Config,
     /// Where the classifier runs.
     pub device: DeviceChoice,
-    /// Candidates from preprocessing, a sliding window or dense scoring.
-    pub mode: Option<Mode>,
-    /// Keep detections scoring at least this (`None`: the model's).
-    pub score_threshold: Option<f32>,
-    /// Score each tile or patch in its 8 flips and rotations.
-    pub tta: bool,
     /// Formats written besides GeoJSON.
     pub formats: Vec<OgrFormat>,
     /// Coordinates of the outputs.
@@ -91,12 +86,7 @@ impl DetectProgress for Quiet {}
 /// A detect run resolved: the model loaded, the options checked, the
 /// rasters chosen.
 pub struct DetectPlan {
-    classifier: TchClassifier,
-    model_path: PathBuf,
-    /// The model as the user named it, for the fixes messages give.
-    model_name: String,
-    opts: DetectOptions,
-    class: String,
+    detector: Detector,
     rasters: Vec<PathBuf>,
     missing: Vec<pipeline::Error>,
     request: DetectRequest,
@@ -118,46 +108,19 @@ impl DetectPlan {
     /// Resolves a request: loads the config and the model, checks the
     /// options, creates the output folder and chooses the rasters.
     pub fn resolve(request: DetectRequest) -> Result<DetectPlan> {
-        let mut config = match &request.config {
-            Some(p) => Config::load(p)?,
-            None => Config::default(),
-        };
-        if let Some(mode) = request.mode {
-            config.mode = Some(mode);
-        }
-        if request.score_threshold.is_some() {
-            config.score_threshold = request.score_threshold;
-        }
-        if request.tta {
-            config.tta = Some(true);
-        }
-        let model_path = crate::model_path(request.model.as_deref())?;
-        let model_name = request.model.as_deref().map_or("default".into(), |m| m.display().to_string());
-        let mut classifier = TchClassifier::load(&model_path, request.device)?;
-        if let Some(on) = config.tta {
-            classifier.set_tta(on);
-        }
-        // bf16 changed val_socal's F1 by +0.0008 (bench/README.md), so it is
-        // the default wherever the hardware runs it natively.
-        match config.reduced_precision {
-            Some(on) => classifier.set_reduced_precision(on),
-            None if models::cpu_has_bf16() => classifier.set_reduced_precision(true),
-            None => {}
-        }
-        let mut opts = config.resolve(classifier.spec())?;
-        opts.declared = request.declared;
-        let class = classifier.meta().classes[classifier.meta().positive].clone();
+        let mut detector = Detector::load(request.model.as_deref(), request.device, &request.config)?;
+        detector.opts.declared = request.declared;
         std::fs::create_dir_all(&request.out).map_err(|e| Error::File {
             path: request.out.clone(),
             reason: format!("cannot create the output folder (choose another --out): {e}"),
         })?;
         remove_stale_temporaries(&request.out);
         let (mut rasters, missing) = crate::outputs::select_rasters(&request.inputs, &request.lists)?;
-        crate::check_bounds(&rasters, &opts.declared)?;
+        crate::check_bounds(&rasters, &detector.opts.declared)?;
         if let Some((k, n)) = request.shard {
             rasters.retain(|p| fnv1a(&p.to_string_lossy()) % n == k);
         }
-        Ok(DetectPlan { classifier, model_path, model_name, opts, class, rasters, missing, request })
+        Ok(DetectPlan { detector, rasters, missing, request })
     }
 
     /// The rasters it will read, in order.
@@ -217,17 +180,8 @@ impl DetectPlan {
                 progress.advance();
                 continue;
             }
-            // A raster that cannot be opened fails in detect_raster, with the reason.
-            if let Ok(raster) = pipeline::Raster::open_declared(path, &self.opts.declared) {
-                match pipeline::applicability::check(&raster, self.classifier.spec(), &self.model_name) {
-                    Ok(fit) => {
-                        for w in &fit.warnings {
-                            progress.warn(&format!("{}: {w}", path.display()));
-                        }
-                        record.applicability = Some(fit);
-                    }
-                    Err(e) => progress.warn(&format!("{}: fit to the model not checked: {e}", path.display())),
-                }
+            if let Some(fit) = self.detector.applicability(path, progress) {
+                record.applicability = Some(fit);
             }
             progress.raster(name);
             let outcome = self.one(path, name, progress);
@@ -274,23 +228,15 @@ impl DetectPlan {
         progress: &mut dyn DetectProgress,
     ) -> Result<pipeline::detect::RasterDetections> {
         let req = &self.request;
-        let r = detect_raster(path, &mut self.classifier, &self.opts, &mut |done, total| progress.tiles(done, total))?;
-        let set = export::features(&r, &self.class, req.crs)?;
-        match set.crs {
-            FeatureCrs::Pixel => progress.warn(&format!(
-                "{}: not georeferenced; {name}.geojson is in pixel coordinates (x = column, y = -row)",
-                path.display()
-            )),
-            FeatureCrs::MapUnits => progress
-                .warn(&format!("{}: no CRS; {name}.geojson is in the map units of its geotransform", path.display())),
-            _ => {}
-        }
+        let r = self.detector.detect(path, progress)?;
+        let set = self.detector.features(&r, req.crs, &format!("{name}.geojson is"), progress)?;
         for f in &req.formats {
             export::write_ogr(&req.out.join(format!("{name}.{}", f.extension())), *f, &set)?;
         }
         if req.quicklook {
-            let raster = pipeline::Raster::open_declared(path, &self.opts.declared)?;
-            pipeline::quicklook::quicklook(&raster, &r.detections, &self.class, &req.out.join(format!("{name}.png")))?;
+            let d = &self.detector;
+            let raster = pipeline::Raster::open_declared(path, &d.opts.declared)?;
+            pipeline::quicklook::quicklook(&raster, &r.detections, &d.class, &req.out.join(format!("{name}.png")))?;
         }
         export::write_atomic(&req.out.join(format!("{name}.geojson")), export::geojson(&set).as_bytes())?;
         Ok(r)
@@ -317,12 +263,12 @@ impl DetectPlan {
             version: RUN_VERSION,
             rsdetect: env!("CARGO_PKG_VERSION").into(),
             model: Some(RunModel {
-                path: self.model_path.clone(),
-                describe: self.classifier.describe(),
-                meta: self.classifier.meta().clone(),
+                path: self.detector.model_path.clone(),
+                describe: self.detector.classifier.describe(),
+                meta: self.detector.classifier.meta().clone(),
             }),
-            device: Some(self.classifier.device()),
-            config: Some(self.opts.clone()),
+            device: Some(self.detector.classifier.device()),
+            config: Some(self.detector.opts.clone()),
             crs: Some(match req.crs {
                 OutputCrs::Wgs84 => OutputFrame::Wgs84,
                 OutputCrs::Native => OutputFrame::Native,
@@ -338,5 +284,113 @@ impl DetectPlan {
         write_run(&req.out, &run)?;
         let outcome = if interrupted { Outcome::Interrupted } else { Outcome::of(failed, merged.features.len()) };
         Ok(DetectRun { run, outcome, merged: merged_file, planned: self.rasters.len() })
+    }
+}
+
+/// A model loaded with its detect options resolved: what finds objects in
+/// one raster. A detect run holds one; so does the Python package's
+/// `Model`, which detects in arrays it is handed.
+pub struct Detector {
+    classifier: TchClassifier,
+    model_path: PathBuf,
+    /// The model as the user named it, for the fixes messages give.
+    model_name: String,
+    opts: DetectOptions,
+    class: String,
+}
+
+impl Detector {
+    /// Loads `model` (a file or a shipped model's name; `None`: the default
+    /// model) onto `device` and resolves `config` against it.
+    pub fn load(model: Option<&Path>, device: DeviceChoice, config: &Config) -> Result<Detector> {
+        let model_path = crate::model_path(model)?;
+        let model_name = model.map_or("default".into(), |m| m.display().to_string());
+        let mut classifier = TchClassifier::load(&model_path, device)?;
+        if let Some(on) = config.tta {
+            classifier.set_tta(on);
+        }
+        // bf16 changed val_socal's F1 by +0.0008 (bench/README.md), so it is
+        // the default wherever the hardware runs it natively.
+        match config.reduced_precision {
+            Some(on) => classifier.set_reduced_precision(on),
+            None if models::cpu_has_bf16() => classifier.set_reduced_precision(true),
+            None => {}
+        }
+        let opts = config.resolve(classifier.spec())?;
+        let class = classifier.meta().classes[classifier.meta().positive].clone();
+        Ok(Detector { classifier, model_path, model_name, opts, class })
+    }
+
+    /// The options every raster is detected with.
+    pub fn options(&self) -> &DetectOptions {
+        &self.opts
+    }
+
+    /// What the user states about rasters that lack it, for the rasters to come.
+    pub fn declare(&mut self, declared: Declared) {
+        self.opts.declared = declared;
+    }
+
+    /// The model file.
+    pub fn model_path(&self) -> &Path {
+        &self.model_path
+    }
+
+    /// The class every detection carries.
+    pub fn class(&self) -> &str {
+        &self.class
+    }
+
+    /// The loaded classifier.
+    pub fn classifier(&self) -> &TchClassifier {
+        &self.classifier
+    }
+
+    /// How `path` fits the model (resolution, band statistics), its
+    /// warnings told to `progress`; `None` when it cannot be opened (the
+    /// detection that follows fails with the reason) or checked.
+    pub fn applicability(&self, path: &Path, progress: &mut dyn DetectProgress) -> Option<Applicability> {
+        let raster = pipeline::Raster::open_declared(path, &self.opts.declared).ok()?;
+        match pipeline::applicability::check(&raster, self.classifier.spec(), &self.model_name) {
+            Ok(fit) => {
+                for w in &fit.warnings {
+                    progress.warn(&format!("{}: {w}", path.display()));
+                }
+                Some(fit)
+            }
+            Err(e) => {
+                progress.warn(&format!("{}: fit to the model not checked: {e}", path.display()));
+                None
+            }
+        }
+    }
+
+    /// Finds the objects in one raster, telling `progress` its tiles.
+    pub fn detect(&mut self, path: &Path, progress: &mut dyn DetectProgress) -> Result<RasterDetections> {
+        let opts = &self.opts;
+        Ok(detect_raster(path, &mut self.classifier, opts, &mut |done, total| progress.tiles(done, total))?)
+    }
+
+    /// One raster's detections as features in `crs`; for a raster without
+    /// georeferencing or CRS, `progress` is told which frame `they_are` (the
+    /// output that holds them, "NAME.geojson is") in.
+    pub fn features(
+        &self,
+        r: &RasterDetections,
+        crs: OutputCrs,
+        they_are: &str,
+        progress: &mut dyn DetectProgress,
+    ) -> Result<FeatureSet> {
+        let set = export::features(r, &self.class, crs)?;
+        let path = r.info.path.display();
+        match set.crs {
+            FeatureCrs::Pixel => progress
+                .warn(&format!("{path}: not georeferenced; {they_are} in pixel coordinates (x = column, y = -row)")),
+            FeatureCrs::MapUnits => {
+                progress.warn(&format!("{path}: no CRS; {they_are} in the map units of its geotransform"))
+            }
+            _ => {}
+        }
+        Ok(set)
     }
 }

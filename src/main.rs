@@ -11,10 +11,11 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     init_logging(cli.verbose);
-    match commands::run(cli.command) {
+    let format = cli.progress;
+    match commands::run(cli.command, format) {
         Ok(status) => ExitCode::from(status.code()),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            commands::progress::fatal(format, &format!("{e:#}"));
             ExitCode::from(commands::Status::Error.code())
         }
     }

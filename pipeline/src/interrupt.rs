@@ -15,3 +15,9 @@ pub fn request() {
 pub fn requested() -> bool {
     REQUESTED.load(Ordering::SeqCst)
 }
+
+/// Forgets a stop that was asked for, so a process that goes on after an
+/// interrupted run (a notebook) can start the next one.
+pub fn clear() {
+    REQUESTED.store(false, Ordering::SeqCst);
+}

@@ -19,6 +19,7 @@ pub mod interrupt;
 pub mod label_hull;
 pub mod labels;
 pub mod map_raster;
+pub mod memory_raster;
 pub mod overlay;
 pub mod patches;
 pub mod quicklook;

@@ -1,23 +1,34 @@
 //! `rsdetect detect`: the arguments as a request to the library's detect
 //! stage, progress bars and warnings on the terminal, the summary line.
 
-use crate::cli::DetectArgs;
+use crate::cli::{DetectArgs, ProgressFormat};
 use crate::commands::Status;
 use anyhow::Result;
+use detection::formats::detect_config::Config;
 use rsdetect::detect::{DetectPlan, DetectRequest};
 
 /// Runs detection over every input.
-pub fn run(args: &DetectArgs) -> Result<Status> {
+pub fn run(args: &DetectArgs, format: ProgressFormat) -> Result<Status> {
+    let mut config = match &args.config {
+        Some(p) => Config::load(p)?,
+        None => Config::default(),
+    };
+    if let Some(mode) = args.mode {
+        config.mode = Some(mode.into());
+    }
+    if args.score_threshold.is_some() {
+        config.score_threshold = args.score_threshold;
+    }
+    if args.tta {
+        config.tta = Some(true);
+    }
     let request = DetectRequest {
         inputs: args.inputs.clone(),
         lists: args.list.clone(),
         shard: args.shard.map(|sh| (sh.k, sh.n)),
         model: args.model.clone(),
-        config: args.config.clone(),
+        config,
         device: args.device,
-        mode: args.mode.map(Into::into),
-        score_threshold: args.score_threshold,
-        tta: args.tta,
         formats: args.format.iter().map(|&f| f.into()).collect(),
         crs: args.crs.into(),
         declared: args.declared.declared(),
@@ -36,7 +47,7 @@ pub fn run(args: &DetectArgs) -> Result<Status> {
     }) {
         tracing::warn!("Ctrl-C will stop at once, not after the batch in hand: {e}");
     }
-    let done = plan.run(&mut super::progress::Bars::new("detect"))?;
+    let done = plan.run(super::progress::detect_progress(format, "detect").as_mut())?;
     let records = &done.run.inputs;
     let failed = done.run.totals.failed;
     eprintln!(

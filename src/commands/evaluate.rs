@@ -2,13 +2,13 @@
 //! each input and the whole, with the calibration, the uncertainty's
 //! ranking and the sweep's best point when there are any.
 
-use crate::cli::EvaluateArgs;
+use crate::cli::{EvaluateArgs, ProgressFormat};
 use crate::commands::Status;
 use anyhow::Result;
 use rsdetect::evaluate::{evaluate, EvaluateRequest};
 
 /// Scores detections against labels.
-pub fn run(args: &EvaluateArgs) -> Result<Status> {
+pub fn run(args: &EvaluateArgs, format: ProgressFormat) -> Result<Status> {
     let request = EvaluateRequest {
         detections: args.detections.clone(),
         labels: args.labels.clone(),
@@ -17,7 +17,7 @@ pub fn run(args: &EvaluateArgs) -> Result<Status> {
         score_threshold: args.score_threshold,
         sweep: args.sweep,
     };
-    let done = evaluate(&request, &mut |e| eprintln!("error: {e}"))?;
+    let done = evaluate(&request, &mut super::progress::on_error(format))?;
     let report = &done.report;
     println!("{:<48} {:>6} {:>6} {:>6} {:>9} {:>7} {:>7}", "input", "tp", "fp", "fn", "precision", "recall", "f1");
     let row = |name: &str, c: &detection::evaluate::Counts| {

@@ -1,13 +1,13 @@
 //! `rsdetect explain`: the library's explain stage, with a bar over the
 //! rasters and the summary line.
 
-use crate::cli::ExplainArgs;
+use crate::cli::{ExplainArgs, ProgressFormat};
 use crate::commands::Status;
 use anyhow::Result;
 use rsdetect::explain::{explain, ExplainRequest};
 
 /// Explains the chosen detections of every raster.
-pub fn run(args: &ExplainArgs) -> Result<Status> {
+pub fn run(args: &ExplainArgs, format: ProgressFormat) -> Result<Status> {
     let request = ExplainRequest {
         detections: args.detections.clone(),
         out: args.out.clone(),
@@ -20,7 +20,7 @@ pub fn run(args: &ExplainArgs) -> Result<Status> {
         all: args.all,
         device: args.device,
     };
-    let done = explain(&request, &mut super::progress::Bars::new("explain"))?;
+    let done = explain(&request, super::progress::detect_progress(format, "explain").as_mut())?;
     println!(
         "{} detection(s) of {} raster(s) explained, {} failed -> {}",
         done.record.explained.len(),

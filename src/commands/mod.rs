@@ -9,11 +9,11 @@ mod explain;
 mod info;
 mod merge;
 mod models;
-mod progress;
+pub mod progress;
 mod suggest;
 mod train;
 
-use crate::cli::Command;
+use crate::cli::{Command, ProgressFormat};
 
 /// How a run ended (the library's rule and exit codes).
 pub use rsdetect::Outcome as Status;
@@ -31,18 +31,18 @@ pub(crate) fn rasters_bar(prefix: &'static str, len: usize) -> indicatif::Progre
 }
 
 /// Runs one subcommand.
-pub fn run(command: Command) -> anyhow::Result<Status> {
+pub fn run(command: Command, format: ProgressFormat) -> anyhow::Result<Status> {
     match command {
         Command::Info(args) => info::run(&args),
         Command::Candidates(args) => candidates::run(&args),
-        Command::Detect(args) => detect::run(&args),
-        Command::Train(args) => train::run(&args),
-        Command::Calibrate(args) => calibrate::run(&args),
-        Command::Evaluate(args) => evaluate::run(&args),
-        Command::Explain(args) => explain::run(&args),
+        Command::Detect(args) => detect::run(&args, format),
+        Command::Train(args) => train::run(&args, format),
+        Command::Calibrate(args) => calibrate::run(&args, format),
+        Command::Evaluate(args) => evaluate::run(&args, format),
+        Command::Explain(args) => explain::run(&args, format),
         Command::Merge(args) => merge::run(&args),
         Command::Devices(args) => devices::run(&args),
         Command::Models(args) => models::run(&args),
-        Command::Suggest(args) => suggest::run(&args),
+        Command::Suggest(args) => suggest::run(&args, format),
     }
 }

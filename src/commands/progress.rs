@@ -1,11 +1,142 @@
-//! Progress on the terminal for the library's stages: a bar over the
+//! Progress for the library's stages: on a terminal, a bar over the
 //! rasters and one over the tiles of the raster in hand, with warnings and
 //! errors printed above them (indicatif draws nothing when stderr is not a
-//! terminal, so logs get the lines alone).
+//! terminal, so logs get the lines alone); for programs that run rsdetect
+//! (`--progress json`), one JSON object per line.
 
+use crate::cli::ProgressFormat;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use rsdetect::calibration::CalibrationProgress;
 use rsdetect::detect::DetectProgress;
+use rsdetect::train::TrainProgress;
+use serde_json::json;
 use std::io::IsTerminal;
+
+/// A detect-like stage's progress (detect, explain) in `format`, the
+/// terminal's bars labelled `prefix`.
+pub fn detect_progress(format: ProgressFormat, prefix: &'static str) -> Box<dyn DetectProgress> {
+    match format {
+        ProgressFormat::Bars => Box::new(Bars::new(prefix)),
+        ProgressFormat::Json => Box::new(JsonLines::default()),
+    }
+}
+
+/// Calibration's progress in `format`.
+pub fn calibration_progress(format: ProgressFormat) -> Box<dyn CalibrationProgress> {
+    match format {
+        ProgressFormat::Bars => Box::new(Lines),
+        ProgressFormat::Json => Box::new(JsonLines::default()),
+    }
+}
+
+/// What a stage tells of an input that failed, in `format`.
+pub fn on_error(format: ProgressFormat) -> impl FnMut(&str) {
+    move |message| match format {
+        ProgressFormat::Bars => eprintln!("error: {message}"),
+        ProgressFormat::Json => event("error", json!({ "message": message })),
+    }
+}
+
+/// The error that ended the command, in `format`.
+pub fn fatal(format: ProgressFormat, message: &str) {
+    match format {
+        ProgressFormat::Bars => eprintln!("error: {message}"),
+        ProgressFormat::Json => event("error", json!({ "message": message, "fatal": true })),
+    }
+}
+
+/// One event as a line of JSON on stderr: `{"event": KIND, ...fields}`.
+fn event(kind: &str, mut fields: serde_json::Value) {
+    fields["event"] = kind.into();
+    eprintln!("{fields}");
+}
+
+/// `--progress json`: every event a line of JSON on stderr, with the
+/// fraction of the whole run done, for a caller's progress bar.
+#[derive(Default)]
+pub struct JsonLines {
+    /// Rasters of the run, and how many are finished with.
+    rasters: (usize, usize),
+    /// The raster or epoch in hand.
+    what: String,
+    /// Epoch in hand (1-based) and of how many.
+    epoch: (usize, usize),
+}
+
+impl JsonLines {
+    fn progress(&self, fraction: f64) {
+        event("progress", json!({ "fraction": (fraction.clamp(0.0, 1.0) * 1e4).round() / 1e4, "what": self.what }));
+    }
+}
+
+impl DetectProgress for JsonLines {
+    fn start(&mut self, rasters: usize) {
+        self.rasters = (rasters, 0);
+        event("start", json!({ "rasters": rasters }));
+    }
+
+    fn raster(&mut self, name: &str) {
+        self.what = name.to_owned();
+    }
+
+    fn tiles(&mut self, done: usize, total: usize) {
+        let (of, finished) = self.rasters;
+        self.progress((finished as f64 + done as f64 / total.max(1) as f64) / of.max(1) as f64);
+    }
+
+    fn advance(&mut self) {
+        self.rasters.1 += 1;
+        let (of, finished) = self.rasters;
+        self.progress(finished as f64 / of.max(1) as f64);
+    }
+
+    fn warn(&mut self, message: &str) {
+        event("warning", json!({ "message": message }));
+    }
+
+    fn error(&mut self, message: &str) {
+        event("error", json!({ "message": message }));
+    }
+
+    fn info(&mut self, message: &str) {
+        event("info", json!({ "message": message }));
+    }
+}
+
+impl TrainProgress for JsonLines {
+    fn say(&mut self, line: &str) {
+        event("info", json!({ "message": line }));
+    }
+
+    fn step(&mut self, step: usize, total: usize, loss: f64) {
+        let (next, of) = self.epoch;
+        let fraction = (next.saturating_sub(1) as f64 + step as f64 / total.max(1) as f64) / of.max(1) as f64;
+        event(
+            "progress",
+            json!({ "fraction": (fraction.clamp(0.0, 1.0) * 1e4).round() / 1e4, "what": self.what, "loss": loss }),
+        );
+    }
+
+    fn epoch(&mut self, next: usize, of: usize) {
+        self.epoch = (next, of);
+        self.what = format!("epoch {next}/{of}");
+    }
+
+    fn scored(&mut self, suppression_m: f64, done: usize, total: usize) {
+        self.what = format!("calibrating at {suppression_m} m");
+        self.progress(done as f64 / total.max(1) as f64);
+    }
+}
+
+impl CalibrationProgress for JsonLines {
+    fn say(&mut self, line: &str) {
+        TrainProgress::say(self, line);
+    }
+
+    fn scored(&mut self, suppression_m: f64, done: usize, total: usize) {
+        TrainProgress::scored(self, suppression_m, done, total);
+    }
+}
 
 /// The terminal's progress: a bar over the rasters and one over the tiles
 /// of the raster in hand; warnings and errors printed above them.

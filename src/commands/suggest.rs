@@ -1,12 +1,12 @@
 //! `rsdetect suggest`: the library's suggest stage, and what it found.
 
-use crate::cli::SuggestArgs;
+use crate::cli::{ProgressFormat, SuggestArgs};
 use crate::commands::Status;
 use anyhow::Result;
 use rsdetect::suggest::{suggest, SuggestRequest};
 
 /// Runs `rsdetect suggest`.
-pub fn run(args: &SuggestArgs) -> Result<Status> {
+pub fn run(args: &SuggestArgs, format: ProgressFormat) -> Result<Status> {
     let request = SuggestRequest {
         inputs: args.inputs.clone(),
         model: args.model.clone(),
@@ -16,7 +16,7 @@ pub fn run(args: &SuggestArgs) -> Result<Status> {
         device: args.device,
         declared: args.declared.declared(),
     };
-    let done = suggest(&request, &mut |e| eprintln!("error: {e}"))?;
+    let done = suggest(&request, &mut super::progress::on_error(format))?;
     if done.windows == 0 {
         // Only a model that looked can be sure.
         if done.rasters > 0 {

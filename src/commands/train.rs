@@ -1,7 +1,7 @@
 //! `rsdetect train`: the arguments as a request to the library's train
 //! stage, its lines on stderr and a bar over each epoch's steps.
 
-use crate::cli::TrainArgs;
+use crate::cli::{ProgressFormat, TrainArgs};
 use crate::commands::Status;
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -9,7 +9,7 @@ use rsdetect::train::{TrainPlan, TrainProgress, TrainRequest};
 use rsdetect::training::Cutting;
 
 /// Trains a model as the arguments say.
-pub fn run(args: &TrainArgs) -> Result<Status> {
+pub fn run(args: &TrainArgs, format: ProgressFormat) -> Result<Status> {
     let request = TrainRequest {
         images: args.images.clone(),
         labels: args.labels.clone(),
@@ -33,8 +33,11 @@ pub fn run(args: &TrainArgs) -> Result<Status> {
         no_calibrate: args.no_calibrate,
         command: std::env::args().collect::<Vec<_>>().join(" "),
     };
-    let mut steps = Steps::new();
-    TrainPlan::resolve(request, &mut steps)?.run(&mut steps)?;
+    let mut steps: Box<dyn TrainProgress> = match format {
+        ProgressFormat::Bars => Box::new(Steps::new()),
+        ProgressFormat::Json => Box::new(super::progress::JsonLines::default()),
+    };
+    TrainPlan::resolve(request, steps.as_mut())?.run(steps.as_mut())?;
     Ok(Status::Ok)
 }
 

@@ -1,0 +1,1 @@
+"""The provider's algorithms, one class per rsdetect command."""
