@@ -172,6 +172,32 @@ class InQgis(unittest.TestCase):
         self.assertEqual(sorted(statuses), ["done", "skipped"])
         self.assertEqual(result["DETECTIONS"], 43)
 
+    def test_the_modeler_chains_detect_into_evaluate(self):
+        import processing
+        from qgis.core import (
+            QgsProcessingModelAlgorithm,
+            QgsProcessingModelChildAlgorithm,
+            QgsProcessingModelChildParameterSource as Source,
+        )
+
+        out = tempfile.mkdtemp()
+        model = QgsProcessingModelAlgorithm("detect then evaluate", "rsdetect tests")
+        detect = QgsProcessingModelChildAlgorithm("rsdetect:detect")
+        detect.setChildId("detect")
+        detect.addParameterSources("INPUT", [Source.fromStaticValue([SCENE])])
+        detect.addParameterSources("OUTPUT_FOLDER", [Source.fromStaticValue(os.path.join(out, "found"))])
+        model.addChildAlgorithm(detect)
+        evaluate = QgsProcessingModelChildAlgorithm("rsdetect:evaluate")
+        evaluate.setChildId("evaluate")
+        evaluate.addParameterSources("DETECTIONS", [Source.fromChildOutput("detect", "FOLDER")])
+        evaluate.addParameterSources("LABELS", [Source.fromStaticValue(SCENE_LABELS)])
+        evaluate.addParameterSources("MATCH", [Source.fromStaticValue("distance:2")])
+        evaluate.addParameterSources("OUTPUT", [Source.fromStaticValue(os.path.join(out, "report.json"))])
+        model.addChildAlgorithm(evaluate)
+        processing.run(model, {})
+        with open(os.path.join(out, "report.json")) as f:
+            self.assertEqual(json.load(f)["overall"]["f1"], 1.0)
+
     def test_the_algorithms_have_help_and_take_a_model_from_the_list(self):
         from qgis.core import QgsApplication
 
