@@ -6,11 +6,12 @@
 use crate::error::{backend, chain, Error, Result};
 use detection::error_ranking::error_ranking;
 use detection::evaluate::{
-    add_curves, average_precision, best_f1, matched, sweep, sweep_thresholds, Counts, MatchRule, ScoredBox,
+    add_curves, average_precision, best_f1, matched_pairs, sweep, sweep_thresholds, Counts, MatchRule, ScoredBox,
 };
 use detection::formats::report::{BestPoint, EvalReport, InputCounts, SweepPoint, REPORT_VERSION};
 use detection::objects::PixelLabel;
 use detection::reliability::{reliability, Reliability};
+use detection::shape_fit::shape_fit;
 use pipeline::labels::{labels_in_raster, LabelFile};
 use pipeline::raster::Declared;
 use std::path::{Path, PathBuf};
@@ -57,7 +58,7 @@ fn load(path: &Path, file: &Path, labels: &[LabelFile], declared: &Declared) -> 
         Error::Nothing(format!("the raster the detections came from is needed for its georeferencing: {}", chain(&e)))
     })?;
     let found = crate::outputs::detections_in_pixels(&raster, file)?;
-    let dets = found.iter().map(|d| d.det).collect();
+    let dets = found.iter().map(|d| d.det.clone()).collect();
     let uncertainty = found.iter().map(|d| d.feature.properties.score_sd).collect();
     let truth = labels_in_raster(labels, &raster)?;
     let pixel_m = raster.info().distance_scale();
@@ -106,12 +107,19 @@ pub fn evaluate(req: &EvaluateRequest, on_error: &mut dyn FnMut(&str)) -> Result
     let threshold = req.score_threshold.unwrap_or(0.0);
     // Each scene's detections kept at the threshold, with whether each
     // matched a label: the counts, the calibration and the error ranking.
+    // The matched pairs (detection, label) too: how the outlines fit.
+    let mut pairs: Vec<(&ScoredBox, &PixelLabel)> = Vec::new();
     let judged: Vec<Vec<(usize, bool)>> = scenes
         .iter()
         .map(|s| {
             let kept: Vec<usize> = (0..s.dets.len()).filter(|&i| s.dets[i].score >= threshold).collect();
-            let boxes: Vec<ScoredBox> = kept.iter().map(|&i| s.dets[i]).collect();
-            kept.into_iter().zip(matched(&boxes, &s.truth, req.rule, s.pixel_m)).collect()
+            let boxes: Vec<ScoredBox> = kept.iter().map(|&i| s.dets[i].clone()).collect();
+            let mut is_matched = vec![false; kept.len()];
+            for (d, t) in matched_pairs(&boxes, &s.truth, req.rule, s.pixel_m) {
+                is_matched[d] = true;
+                pairs.push((&s.dets[kept[d]], &s.truth[t]));
+            }
+            kept.into_iter().zip(is_matched).collect()
         })
         .collect();
     let per_input: Vec<(PathBuf, Counts)> = scenes
@@ -139,6 +147,7 @@ pub fn evaluate(req: &EvaluateRequest, on_error: &mut dyn FnMut(&str)) -> Result
         average_precision: None,
         calibration: None,
         uncertainty: None,
+        shape: shape_fit(pairs),
     };
     // How far the scores read as probabilities, and whether the
     // uncertainty flags errors.

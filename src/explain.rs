@@ -193,11 +193,11 @@ fn explain_raster(
         let (src_window, src_values) =
             if resampled { on_source_grid(&source, &view, window, &values) } else { (window, values) };
         map.max_into(src_window, &src_values)?;
-        let outline: Vec<PixelPoint> = match d.det.outline {
+        let outline: Vec<PixelPoint> = match &d.det.outline {
             Some(o) => o.to_vec(),
             None => d.det.bbox.corners().to_vec(),
         };
-        let inside = d.det.outline.map(|_| mass_inside(src_window, &src_values, &outline));
+        let inside = d.det.outline.as_ref().map(|_| mass_inside(src_window, &src_values, &outline));
         let png = png_dir.join(format!("{}.png", d.index));
         overlay_png(&source, src_window, &src_values, &outline, &png)?;
         out.push(Explained {

@@ -6,7 +6,6 @@ use crate::error::{Error, Result};
 use detection::evaluate::ScoredBox;
 use detection::formats::features::DetectionFeature;
 use detection::formats::run::{InputStatus, RunFile, RUN_FILE, RUN_VERSION};
-use detection::outline::RAYS;
 use detection::{LonLat, MapPoint, PixelBox, PixelPoint};
 use pipeline::export::{self, FeatureCrs, FeatureSet};
 use std::collections::{HashMap, HashSet};
@@ -35,9 +34,15 @@ pub fn detections_in_pixels(raster: &pipeline::Raster, file: &Path) -> Result<Ve
         set.features.into_iter().filter(|f| f.properties.source == source).enumerate().collect();
     // Outlines' corners back in the raster's pixels (rings are closed), all
     // of the raster's at once: one coordinate transform, not one a feature.
-    let outlined = |f: &DetectionFeature| f.ring().len() == RAYS + 1;
-    let corners: Vec<[f64; 2]> =
-        mine.iter().filter(|(_, f)| outlined(f)).flat_map(|(_, f)| f.ring()[..RAYS].iter().copied()).collect();
+    // An outlined detection has its centre; one shown as its box has not.
+    let corners_of = |f: &DetectionFeature| -> usize {
+        if f.properties.pixel_centre.is_some() {
+            f.ring().len().saturating_sub(1)
+        } else {
+            0
+        }
+    };
+    let corners: Vec<[f64; 2]> = mine.iter().flat_map(|(_, f)| f.ring()[..corners_of(f)].iter().copied()).collect();
     let pixels: Vec<PixelPoint> = match &set.crs {
         FeatureCrs::Wgs84 if !corners.is_empty() => {
             georef.wgs84_to_pixel(&corners.iter().map(|&[lon, lat]| LonLat { lon, lat }).collect::<Vec<_>>())?
@@ -47,13 +52,15 @@ pub fn detections_in_pixels(raster: &pipeline::Raster, file: &Path) -> Result<Ve
             corners.iter().map(|&[x, y]| georef.map_to_pixel(MapPoint { x, y })).collect()
         }
     };
-    let mut outlines = pixels.chunks_exact(RAYS);
+    let mut rest = &pixels[..];
     let mut out = Vec::with_capacity(mine.len());
     for (index, feature) in mine {
         let [x0, y0, x1, y1] = feature.properties.pixel_bbox;
         let bbox = PixelBox { x0, y0, x1, y1 };
         let centre = feature.properties.pixel_centre.map(|[x, y]| PixelPoint { x, y }).unwrap_or_else(|| bbox.centre());
-        let outline = if outlined(&feature) { outlines.next().and_then(|o| o.try_into().ok()) } else { None };
+        let (ring, after) = rest.split_at(corners_of(&feature));
+        rest = after;
+        let outline = (ring.len() >= 3).then(|| ring.into());
         let det = ScoredBox { centre, bbox, score: feature.properties.score, outline };
         out.push(PixelDetection { index, feature, det });
     }

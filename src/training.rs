@@ -273,8 +273,10 @@ pub fn chip_curves(model: &Model, val: &Chips, rule: MatchRule, pixel_m: f64, su
     for (i, peaks) in models::train::chip_peaks(model, val).into_iter().enumerate() {
         let dets = peaks.into_iter().map(|p| Detection::at(p.at, p.score)).collect();
         let boxes: Vec<ScoredBox> = suppress(dets, suppression_px).iter().map(ScoredBox::from).collect();
-        let truth: Vec<PixelLabel> =
-            val.objects[i].iter().map(|o| PixelLabel { centre: o.centre, bbox: None, outline: None }).collect();
+        let truth: Vec<PixelLabel> = val.objects[i]
+            .iter()
+            .map(|o| PixelLabel { centre: o.centre, bbox: None, outline: None, polygon: None })
+            .collect();
         add_curves(&mut totals, &sweep(&boxes, &truth, rule, pixel_m, &thresholds));
     }
     totals

@@ -5,8 +5,7 @@
 
 use crate::coords::{PixelBox, PixelPoint};
 use crate::objects::{Detection, PixelLabel};
-use crate::outline::RAYS;
-use crate::overlap::polygon_box_iou;
+use crate::overlap::{polygon_area, polygon_box_iou, polygon_iou};
 use pathfinding::kuhn_munkres::kuhn_munkres;
 use pathfinding::matrix::Matrix;
 use rstar::primitives::GeomWithData;
@@ -14,6 +13,7 @@ use rstar::RTree;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 /// When a detection and a label are the same object.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -58,7 +58,7 @@ impl fmt::Display for MatchRule {
 }
 
 /// A detection to score, in a raster's pixels.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ScoredBox {
     /// Centre.
     pub centre: PixelPoint,
@@ -66,9 +66,9 @@ pub struct ScoredBox {
     pub bbox: PixelBox,
     /// Score.
     pub score: f64,
-    /// The outline's corners, when the detection was outlined: `iou`
-    /// matching then measures the outline, not its box.
-    pub outline: Option<[PixelPoint; RAYS]>,
+    /// The outline's corners (an open ring), when the detection was
+    /// outlined: `iou` matching then measures the outline, not its box.
+    pub outline: Option<Arc<[PixelPoint]>>,
 }
 
 impl From<&Detection> for ScoredBox {
@@ -77,7 +77,7 @@ impl From<&Detection> for ScoredBox {
             centre: d.centre,
             bbox: d.footprint,
             score: d.score as f64,
-            outline: d.outline.map(|o| o.vertices()),
+            outline: d.outline.map(|o| o.vertices().into()),
         }
     }
 }
@@ -141,12 +141,38 @@ fn affinity(d: &ScoredBox, t: &PixelLabel, rule: MatchRule, pixel_m: f64) -> Opt
             inside.then(|| 1.0 / (1.0 + (d.centre.x - t.centre.x).hypot(d.centre.y - t.centre.y)))
         }
         MatchRule::Iou { threshold } => {
-            let v = match &d.outline {
-                Some(o) => polygon_box_iou(o, &t.bbox?),
-                None => iou(&d.bbox, &t.bbox?),
-            };
+            let v = shape_iou(d, t)?;
             (v >= threshold).then_some(v)
         }
+    }
+}
+
+/// How a detection's shape overlaps a label's: outline against polygon
+/// exactly, outline against box, box against box; `None` for a point label.
+pub fn shape_iou(d: &ScoredBox, t: &PixelLabel) -> Option<f64> {
+    Some(match (&d.outline, &t.polygon) {
+        (Some(o), Some(p)) => polygon_iou(o, p),
+        (None, Some(p)) => polygon_iou(&d.bbox.corners(), p),
+        (Some(o), None) => polygon_box_iou(o, &t.bbox?),
+        (None, None) => iou(&d.bbox, &t.bbox?),
+    })
+}
+
+/// A label's area in square pixels: its polygon's, else its box's; `None`
+/// for a point.
+pub fn label_area(t: &PixelLabel) -> Option<f64> {
+    match (&t.polygon, &t.bbox) {
+        (Some(p), _) => Some(polygon_area(p)),
+        (None, Some(b)) => Some((b.x1 - b.x0) * (b.y1 - b.y0)),
+        (None, None) => None,
+    }
+}
+
+/// A detection's area in square pixels: its outline's, else its box's.
+pub fn detection_area(d: &ScoredBox) -> f64 {
+    match &d.outline {
+        Some(o) => polygon_area(o),
+        None => (d.bbox.x1 - d.bbox.x0) * (d.bbox.y1 - d.bbox.y0),
     }
 }
 
@@ -174,6 +200,16 @@ pub fn match_counts(dets: &[ScoredBox], truth: &[PixelLabel], rule: MatchRule, p
 /// Which detections the one-to-one matching of [`match_counts`] pairs with
 /// a label (true positives), in the order given.
 pub fn matched(dets: &[ScoredBox], truth: &[PixelLabel], rule: MatchRule, pixel_m: f64) -> Vec<bool> {
+    let mut is_matched = vec![false; dets.len()];
+    for (d, _) in matched_pairs(dets, truth, rule, pixel_m) {
+        is_matched[d] = true;
+    }
+    is_matched
+}
+
+/// The (detection, label) pairs of the one-to-one matching of
+/// [`match_counts`], by detection.
+pub fn matched_pairs(dets: &[ScoredBox], truth: &[PixelLabel], rule: MatchRule, pixel_m: f64) -> Vec<(usize, usize)> {
     let pairs = candidate_pairs(dets, truth, rule, pixel_m);
     // Group pairs into connected components (union-find over detections
     // and labels), and solve each as its own assignment problem.
@@ -195,13 +231,9 @@ pub fn matched(dets: &[ScoredBox], truth: &[PixelLabel], rule: MatchRule, pixel_
         let root = find(&mut parent, d);
         groups.entry(root).or_default().push((d, t, w));
     }
-    let mut is_matched = vec![false; dets.len()];
-    for group in groups.values() {
-        for d in assign(group) {
-            is_matched[d] = true;
-        }
-    }
-    is_matched
+    let mut out: Vec<(usize, usize)> = groups.values().flat_map(|group| assign(group)).collect();
+    out.sort_unstable();
+    out
 }
 
 fn candidate_pairs(
@@ -225,9 +257,9 @@ fn candidate_pairs(
     pairs
 }
 
-/// The detections of a maximum one-to-one matching of one component, the
+/// The pairs of a maximum one-to-one matching of one component, the
 /// closest among maximum ones.
-fn assign(pairs: &[(usize, usize, f64)]) -> Vec<usize> {
+fn assign(pairs: &[(usize, usize, f64)]) -> Vec<(usize, usize)> {
     let mut ds: Vec<usize> = pairs.iter().map(|p| p.0).collect();
     let mut ts: Vec<usize> = pairs.iter().map(|p| p.1).collect();
     ds.sort_unstable();
@@ -237,7 +269,7 @@ fn assign(pairs: &[(usize, usize, f64)]) -> Vec<usize> {
     if ds.len() == 1 || ts.len() == 1 {
         // One side alone: the best-fitting pair is the matching.
         let best = pairs.iter().max_by(|a, b| a.2.total_cmp(&b.2).then(b.0.cmp(&a.0))).expect("a pair");
-        return vec![best.0];
+        return vec![(best.0, best.1)];
     }
     // Kuhn-Munkres wants rows <= columns; weights count a match first
     // (a large constant), then its fit in thousandths.
@@ -254,7 +286,7 @@ fn assign(pairs: &[(usize, usize, f64)]) -> Vec<usize> {
         .iter()
         .enumerate()
         .filter(|&(r, &c)| m[(r, c)] >= MATCH)
-        .map(|(r, &c)| if flip { cols[c] } else { rows[r] })
+        .map(|(r, &c)| if flip { (cols[c], rows[r]) } else { (rows[r], cols[c]) })
         .collect()
 }
 
@@ -269,7 +301,7 @@ pub fn sweep(
     thresholds
         .iter()
         .map(|&t| {
-            let kept: Vec<ScoredBox> = dets.iter().filter(|d| d.score >= t).copied().collect();
+            let kept: Vec<ScoredBox> = dets.iter().filter(|d| d.score >= t).cloned().collect();
             match_counts(&kept, truth, rule, pixel_m)
         })
         .collect()
@@ -343,6 +375,7 @@ mod tests {
             centre: PixelPoint { x, y },
             bbox: Some(PixelBox { x0: x - 2.0, y0: y - 2.0, x1: x + 2.0, y1: y + 2.0 }),
             outline: None,
+            polygon: None,
         }
     }
 

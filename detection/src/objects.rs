@@ -38,7 +38,7 @@ impl Detection {
 }
 
 /// A labelled object in a raster's pixel grid.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PixelLabel {
     /// Centre.
     pub centre: PixelPoint,
@@ -47,6 +47,9 @@ pub struct PixelLabel {
     /// Shape, for boxes and polygons: the label as an outline (see
     /// [`Outline::of_box`], [`Outline::of_polygon`]).
     pub outline: Option<Outline>,
+    /// A polygon label's own ring (open), for measuring an outline against
+    /// it exactly; `None` for points and boxes.
+    pub polygon: Option<std::sync::Arc<[PixelPoint]>>,
 }
 
 /// A position a network scored, in the pixels of the tile or chip it saw.

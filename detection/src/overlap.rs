@@ -1,8 +1,11 @@
-//! Intersection over union of a polygon (an outline) and a box (a label):
-//! the polygon clipped to the box edge by edge (Sutherland-Hodgman, exact
-//! for any simple polygon against a convex clip), areas by the shoelace.
+//! Intersection over union of an outline and a label: against a box, the
+//! polygon clipped to the box edge by edge (Sutherland-Hodgman, exact for
+//! any simple polygon against a convex clip), areas by the shoelace;
+//! against a polygon, the two intersected exactly (geo's boolean
+//! operations, for any simple polygons).
 
 use crate::coords::{PixelBox, PixelPoint};
+use geo::{Area, BooleanOps};
 
 /// Area of a simple polygon, either orientation.
 pub fn polygon_area(p: &[PixelPoint]) -> f64 {
@@ -72,6 +75,23 @@ pub fn polygon_box_iou(p: &[PixelPoint], b: &PixelBox) -> f64 {
     }
 }
 
+/// A ring of pixel points as a geo polygon.
+fn geo_polygon(p: &[PixelPoint]) -> geo::Polygon<f64> {
+    geo::Polygon::new(p.iter().map(|q| geo::coord! { x: q.x, y: q.y }).collect(), vec![])
+}
+
+/// Intersection over union of two simple polygons.
+pub fn polygon_iou(a: &[PixelPoint], b: &[PixelPoint]) -> f64 {
+    let (pa, pb) = (geo_polygon(a), geo_polygon(b));
+    let inter = pa.intersection(&pb).unsigned_area();
+    let union = pa.unsigned_area() + pb.unsigned_area() - inter;
+    if union > 0.0 {
+        inter / union
+    } else {
+        0.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,6 +111,19 @@ mod tests {
         assert!((polygon_box_iou(&square, &shifted) - 0.6).abs() < 1e-12);
         let apart = PixelBox { x0: 10.0, y0: 10.0, x1: 12.0, y1: 12.0 };
         assert_eq!(polygon_box_iou(&square, &apart), 0.0);
+    }
+
+    #[test]
+    fn polygons_against_polygons() {
+        let square = pts(&[(0.0, 0.0), (4.0, 0.0), (4.0, 4.0), (0.0, 4.0)]);
+        assert!((polygon_iou(&square, &square) - 1.0).abs() < 1e-12);
+        let diamond = pts(&[(2.0, 0.0), (4.0, 2.0), (2.0, 4.0), (0.0, 2.0)]);
+        assert!((polygon_iou(&diamond, &square) - 0.5).abs() < 1e-12);
+        // An L against its own bounding square: 12 / 16.
+        let l = pts(&[(0.0, 0.0), (4.0, 0.0), (4.0, 2.0), (2.0, 2.0), (2.0, 4.0), (0.0, 4.0)]);
+        assert!((polygon_iou(&l, &square) - 0.75).abs() < 1e-12);
+        let apart = pts(&[(10.0, 10.0), (12.0, 10.0), (12.0, 12.0)]);
+        assert_eq!(polygon_iou(&square, &apart), 0.0);
     }
 
     #[test]

@@ -50,7 +50,7 @@ mod tests {
     use geo::{Area, Contains};
 
     fn point(x: f64, y: f64) -> PixelLabel {
-        PixelLabel { centre: PixelPoint { x, y }, bbox: None, outline: None }
+        PixelLabel { centre: PixelPoint { x, y }, bbox: None, outline: None, polygon: None }
     }
 
     #[test]
@@ -73,8 +73,9 @@ mod tests {
             centre: PixelPoint { x: 20.0, y: 20.0 },
             bbox: Some(PixelBox { x0: 10.0, y0: 10.0, x1: 30.0, y1: 30.0 }),
             outline: None,
+            polygon: None,
         };
-        assert_eq!(hull_pad_px(&[b], 0.5), 20.0, "the box's side beats 5 m = 10 px");
+        assert_eq!(hull_pad_px(std::slice::from_ref(&b), 0.5), 20.0, "the box's side beats 5 m = 10 px");
         assert_eq!(hull_pad_px(&[point(1.0, 1.0)], 0.5), 10.0);
         let hull = padded_label_hull(&[b], 2.0).unwrap();
         assert!((hull.unsigned_area() - 24.0 * 24.0).abs() < 1e-9);

@@ -305,7 +305,7 @@ pub fn labels_in_raster(files: &[LabelFile], raster: &Raster) -> Result<Vec<Pixe
                     if mine && inside(&c) {
                         let bbox = l.extent.map(|(a, b)| PixelBox { x0: a.x, y0: a.y, x1: b.x, y1: b.y });
                         let outline = bbox.map(|b| Outline::of_box(c, b));
-                        out.push(PixelLabel { centre: c, bbox, outline });
+                        out.push(PixelLabel { centre: c, bbox, outline, polygon: None });
                     }
                 }
             }
@@ -361,7 +361,8 @@ pub fn labels_in_raster(files: &[LabelFile], raster: &Raster) -> Result<Vec<Pixe
                         (false, None) => None,
                     };
                     if inside(&c) {
-                        out.push(PixelLabel { centre: c, bbox, outline });
+                        let polygon = (ring.len() >= 3).then(|| ring.into());
+                        out.push(PixelLabel { centre: c, bbox, outline, polygon });
                     }
                 }
             }

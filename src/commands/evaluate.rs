@@ -39,6 +39,15 @@ pub fn run(args: &EvaluateArgs, format: ProgressFormat) -> Result<Status> {
             u.auc, u.score_auc, u.mean_false_positive, u.mean_true_positive
         );
     }
+    if let Some(f) = &report.shape {
+        println!(
+            "outlines against the labels' shapes: median IoU {:.3}, area {:+.1}% (median; {:.1}% apart) over {} matched pairs",
+            f.median_iou,
+            f.median_area_error * 100.0,
+            f.median_abs_area_error * 100.0,
+            f.pairs
+        );
+    }
     if let (Some(b), Some(ap)) = (&report.best, report.average_precision) {
         println!(
             "best F1 {:.4} at score threshold {:.2} (precision {:.4}, recall {:.4}); average precision {:.4}",

@@ -49,6 +49,25 @@ pub struct EvalReport {
     /// positives from true ones; none when they carry none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uncertainty: Option<ErrorRanking>,
+    /// How the matched detections' outlines fit their labels' boxes and
+    /// polygons; none when no matched label has a shape.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shape: Option<ShapeFit>,
+}
+
+/// How outlines fit labels' shapes, over matched pairs whose label has a
+/// box or a polygon.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ShapeFit {
+    /// Matched pairs measured.
+    pub pairs: usize,
+    /// Median intersection over union of outline and label (a polygon
+    /// label's own polygon, exactly).
+    pub median_iou: f64,
+    /// Median of (outline area - label area) / label area.
+    pub median_area_error: f64,
+    /// Median of its absolute value.
+    pub median_abs_area_error: f64,
 }
 
 /// The counts of one input.
