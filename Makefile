@@ -64,9 +64,10 @@ $(STAMPS)/python-$(TORCH): $(STAMPS)/torch-$(TORCH)
 python: build $(STAMPS)/python-$(TORCH)
 	$(VENV)/bin/maturin develop --release -m python/Cargo.toml
 
-# A wheel in target/wheels/, for this machine's libtorch and GDAL.
+# A wheel in target/wheels/, for this machine's libtorch and GDAL (found by
+# rpath, as the binary finds them), so not a manylinux wheel.
 wheel: build $(STAMPS)/python-$(TORCH)
-	$(VENV)/bin/maturin build --release -m python/Cargo.toml --out target/wheels
+	$(VENV)/bin/maturin build --release -m python/Cargo.toml --out target/wheels --compatibility linux --auditwheel skip
 
 # Detect with the shipped model on the sample tiles, then score against their labels.
 VAL := ../shared/data/urban-trees
