@@ -20,6 +20,7 @@ pub mod reliability;
 pub mod shape_fit;
 pub mod suggest;
 pub mod suppress;
+pub mod watershed;
 
 pub use classify::{ClassifyError, PatchBatch, PatchClassifier, PatchSpec};
 pub use coords::{LonLat, MapPoint, PixelBox, PixelPoint, PixelWindow};
