@@ -198,6 +198,27 @@ class InQgis(unittest.TestCase):
         with open(os.path.join(out, "report.json")) as f:
             self.assertEqual(json.load(f)["overall"]["f1"], 1.0)
 
+    def test_detections_of_an_image_without_georeferencing_lie_on_it_as_qgis_shows_it(self):
+        import processing
+        from qgis.core import QgsRasterLayer, QgsVectorLayer
+
+        tmp = tempfile.mkdtemp()
+        png = os.path.join(tmp, "screenshot.png")
+        subprocess.run(["gdal_translate", "-q", "-of", "PNG", SCENE, png], check=True)
+        os.remove(png + ".aux.xml")
+        image = QgsRasterLayer(png, "screenshot")
+        self.assertTrue(image.isValid())
+        result = processing.run("rsdetect:detect", {"INPUT": [png], "INPUT_GSD": 0.5, "OUTPUT_FOLDER": os.path.join(tmp, "found")})
+        found = QgsVectorLayer(result["OUTPUT"], "found")
+        self.assertEqual(found.featureCount(), 38)
+        self.assertTrue(image.extent().contains(found.extent()), (image.extent().toString(), found.extent().toString()))
+        # Each detection on its shrub: the centre pixel is darker than the sand.
+        provider = image.dataProvider()
+        for feature in found.getFeatures():
+            c = feature.geometry().centroid().asPoint()
+            value, ok = provider.sample(c, 1)
+            self.assertTrue(ok and value < 150, (c.toString(), value))
+
     def test_the_algorithms_have_help_and_take_a_model_from_the_list(self):
         from qgis.core import QgsApplication
 
