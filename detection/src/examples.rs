@@ -63,6 +63,9 @@ pub struct Chips {
     pub data: Vec<f32>,
     /// 1 where a pixel holds data, 0 for nodata and beyond the raster.
     pub valid: Vec<u8>,
+    /// Where the labels' objects lie, pixel by pixel: 0 background, 1 an
+    /// object, 255 unknown (a box's corners, around a point label).
+    pub foreground: Vec<u8>,
     /// The objects of each chip, in its pixels.
     pub objects: Vec<Vec<ChipObject>>,
 }
@@ -86,6 +89,7 @@ impl Chips {
         }
         self.data.extend(other.data);
         self.valid.extend(other.valid);
+        self.foreground.extend(other.foreground);
         self.objects.extend(other.objects);
     }
 }

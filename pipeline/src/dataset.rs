@@ -5,10 +5,11 @@
 
 use crate::areas::{area_mask, map_polygon};
 use crate::error::{Error, Result};
+use crate::foreground::{foreground_map, Extent, BACKGROUND};
 use crate::patches::extract;
 use crate::raster::Raster;
 use crate::resample::{ModelView, Resampling};
-use detection::coords::PixelPoint;
+use detection::coords::{PixelBox, PixelPoint};
 pub use detection::examples::{ChipObject, Chips, Patches};
 use detection::objects::PixelLabel;
 use detection::outline::RAYS;
@@ -63,7 +64,13 @@ struct TrainingView {
     centres: Vec<PixelPoint>,
     radii: Vec<Option<[f32; RAYS]>>,
     learn: Vec<u8>,
+    /// Where the labels' objects lie (see [`crate::foreground`]).
+    foreground: Vec<u8>,
 }
+
+/// Around a point label, this many metres are left unknown in the
+/// foreground map: the object is there, its extent is not said.
+const POINT_EXTENT_UNKNOWN_M: f64 = 5.0;
 
 fn training_view(path: &Path, labelled: Labelled, s: &Sampling) -> Result<TrainingView> {
     let labels = labelled.objects;
@@ -89,6 +96,19 @@ fn training_view(path: &Path, labelled: Labelled, s: &Sampling) -> Result<Traini
         1.0
     };
     let radii = labels.iter().map(|l| l.outline.map(|o| o.radii.map(|r| (r as f64 * scale) as f32))).collect();
+    let extents: Vec<Extent> = labels
+        .iter()
+        .zip(&centres)
+        .map(|(l, &c)| match (&l.polygon, &l.bbox) {
+            (Some(ring), _) => Extent::Polygon(ring.iter().map(|&p| to_view(p)).collect()),
+            (None, Some(b)) => {
+                let (a, z) = (to_view(PixelPoint { x: b.x0, y: b.y0 }), to_view(PixelPoint { x: b.x1, y: b.y1 }));
+                Extent::Box(PixelBox { x0: a.x.min(z.x), y0: a.y.min(z.y), x1: a.x.max(z.x), y1: a.y.max(z.y) })
+            }
+            (None, None) => Extent::Point(c, POINT_EXTENT_UNKNOWN_M / s.gsd_m),
+        })
+        .collect();
+    let foreground = foreground_map(&extents, w, h);
     let learn = match labelled.areas {
         None => vec![1; w * h],
         Some(areas) => {
@@ -109,7 +129,7 @@ fn training_view(path: &Path, labelled: Labelled, s: &Sampling) -> Result<Traini
             learn
         }
     };
-    Ok(TrainingView { data: view.read_window::<f32>(view.full_window(), &s.bands)?, centres, radii, learn })
+    Ok(TrainingView { data: view.read_window::<f32>(view.full_window(), &s.bands)?, centres, radii, learn, foreground })
 }
 
 /// Where chips of `size` start along a side of `len` pixels: every `size`
@@ -128,7 +148,7 @@ fn chip_starts(len: usize, size: usize) -> Vec<usize> {
 /// `size` pixels covering it, each with the objects whose centres lie inside it.
 /// `labels` are in the raster's own pixels.
 pub fn chips(path: &Path, labelled: Labelled, s: &Sampling, size: usize) -> Result<Chips> {
-    let TrainingView { data, centres, radii, learn } = training_view(path, labelled, s)?;
+    let TrainingView { data, centres, radii, learn, foreground } = training_view(path, labelled, s)?;
     let (w, h) = (data.window.width, data.window.height);
     let positions: Vec<usize> = (0..s.bands.len()).collect();
     let mut out = Chips { bands: s.bands.len(), size, ..Chips::default() };
@@ -138,6 +158,7 @@ pub fn chips(path: &Path, labelled: Labelled, s: &Sampling, size: usize) -> Resu
             for y in y0..y0 + size {
                 for x in x0..x0 + size {
                     out.valid.push(u8::from(x < w && y < h && data.valid[y * w + x] && learn[y * w + x] == 1));
+                    out.foreground.push(if x < w && y < h { foreground[y * w + x] } else { BACKGROUND });
                 }
             }
             let inside = |c: &&PixelPoint| {

@@ -12,6 +12,7 @@ pub mod dataset;
 pub mod detect;
 pub mod error;
 pub mod export;
+pub mod foreground;
 pub mod georef;
 pub mod grid;
 pub mod inputs;
