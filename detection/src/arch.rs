@@ -28,7 +28,9 @@ impl Arch {
             "resnet34" => Arch::Resnet(ResNetConfig::resnet34()),
             "resnet50" => Arch::Resnet(ResNetConfig::resnet50()),
             "resnet-small" => Arch::Resnet(small(Head::Pool)),
-            "resnet-small-heatmap" => Arch::Resnet(small(Head::Heatmap { width: 32, extent: false })),
+            "resnet-small-heatmap" => {
+                Arch::Resnet(small(Head::Heatmap { width: 32, extent: false, foreground: false }))
+            }
             "googlenet" => Arch::Googlenet(GoogLeNetConfig::standard(true)),
             "googlenet-small" => Arch::Googlenet(GoogLeNetConfig { width: 0.25, aux_logits: true }),
             _ => return None,
@@ -48,6 +50,20 @@ impl Arch {
     /// Whether the network has an extent head (see [`Head::Heatmap`]).
     pub fn has_extent(&self) -> bool {
         matches!(self, Arch::Resnet(ResNetConfig { head: Head::Heatmap { extent: true, .. }, .. }))
+    }
+
+    /// Whether the network has a foreground head (see [`Head::Heatmap`]).
+    pub fn has_foreground(&self) -> bool {
+        matches!(self, Arch::Resnet(ResNetConfig { head: Head::Heatmap { foreground: true, .. }, .. }))
+    }
+
+    /// The same network with a foreground head, for a heatmap network;
+    /// others as they are.
+    pub fn with_foreground(mut self) -> Arch {
+        if let Arch::Resnet(ResNetConfig { head: Head::Heatmap { foreground, .. }, .. }) = &mut self {
+            *foreground = true;
+        }
+        self
     }
 
     /// The same network with an extent head, for a heatmap network; others
@@ -106,6 +122,11 @@ pub enum Head {
         /// polygons), so detections are outlined at the learned size.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         extent: bool,
+        /// A third head learns, at each pixel, whether it belongs to an
+        /// object (exactly from polygon labels, from the ellipse inscribed
+        /// in box labels), so outlines follow each object's own shape.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        foreground: bool,
     },
 }
 

@@ -247,7 +247,7 @@ mod tests {
                 layers: vec![2, 1, 1],
                 width: 8,
                 stem: Stem::Small,
-                head: Head::Heatmap { width: 8, extent: true },
+                head: Head::Heatmap { width: 8, extent: true, foreground: false },
             };
             let mut vs = nn::VarStore::new(Device::Cpu);
             let net = resnet(&vs.root(), &c, 3, 2);
@@ -299,7 +299,7 @@ mod tests {
             layers: vec![1],
             width: 8,
             stem: Stem::Small,
-            head: Head::Heatmap { width: 8, extent: false },
+            head: Head::Heatmap { width: 8, extent: false, foreground: false },
         };
         let e = FoldedHeatmap::new(&vars, &c, false, Kind::Float).unwrap_err();
         assert_eq!(e.to_string(), "cannot fold the network for inference: no variable conv1.weight");

@@ -8,7 +8,9 @@
 //! decoder's live under `decoder.` and `head.`. An optional second head
 //! (`extent.`) reads the same decoder features and gives, at each pixel,
 //! the log of the outline radius along each ray (see `detection::outline`)
-//! of an object centred there, learned where labels have an extent.
+//! of an object centred there, learned where labels have an extent; an
+//! optional third (`foreground.`), at each pixel, the logit that the pixel
+//! belongs to an object.
 
 use tch::nn::{self, ConvConfig};
 use tch::Tensor;
@@ -20,6 +22,20 @@ pub struct Fpn {
     smooth: Vec<(nn::Conv2D, nn::BatchNorm)>,
     head: (nn::Conv2D, nn::Conv2D),
     extent: Option<(nn::Conv2D, nn::Conv2D)>,
+    foreground: Option<(nn::Conv2D, nn::Conv2D)>,
+}
+
+/// What the decoder's heads give for a batch: N x C x H x W logit maps, and
+/// with those heads the log-radius maps (N x RAYS x H x W) and the
+/// foreground logits (N x 1 x H x W).
+#[derive(Debug)]
+pub struct HeatmapMaps {
+    /// The score logits.
+    pub logits: Tensor,
+    /// The extent head's log radii.
+    pub radii: Option<Tensor>,
+    /// The foreground head's logits.
+    pub foreground: Option<Tensor>,
 }
 
 /// Log-odds of the prior an untrained head starts from (objects are rare
@@ -30,10 +46,14 @@ const PRIOR_LOGIT: f64 = -2.19;
 /// about 10 px across, the middle of what the shipped models know.
 const PRIOR_LOG_RADIUS: f64 = 1.6;
 
+/// Log-odds an untrained foreground head starts from: a pixel is an
+/// object's about one time in four.
+const PRIOR_FOREGROUND_LOGIT: f64 = -1.1;
+
 /// Builds the decoder for trunk stages of `stages` channels (shallowest
 /// first, each at half the resolution of the one before), `width` channels
-/// inside, `outputs` maps out, and with `extent` the extent head.
-pub fn fpn(p: &nn::Path, stages: &[i64], width: i64, outputs: i64, extent: bool) -> Fpn {
+/// inside, `outputs` maps out, and with `extent` and `foreground` those heads.
+pub fn fpn(p: &nn::Path, stages: &[i64], width: i64, outputs: i64, extent: bool, foreground: bool) -> Fpn {
     let d = p / "decoder";
     let lateral = stages
         .iter()
@@ -70,7 +90,19 @@ pub fn fpn(p: &nn::Path, stages: &[i64], width: i64, outputs: i64, extent: bool)
         );
         (conv, out)
     });
-    Fpn { lateral, smooth, head: (first, last), extent }
+    let foreground = foreground.then(|| {
+        let f = p / "foreground";
+        let conv = nn::conv2d(&f / "0", width, width, 3, ConvConfig { padding: 1, ..Default::default() });
+        let out = nn::conv2d(
+            &f / "2",
+            width,
+            1,
+            1,
+            ConvConfig { bs_init: nn::Init::Const(PRIOR_FOREGROUND_LOGIT), ..Default::default() },
+        );
+        (conv, out)
+    });
+    Fpn { lateral, smooth, head: (first, last), extent, foreground }
 }
 
 impl Fpn {
@@ -83,9 +115,20 @@ impl Fpn {
     /// The logit maps and, with an extent head, the log-radius maps (N x
     /// RAYS x H x W), from the same decoder features.
     pub fn forward_with_extent(&self, stages: &[Tensor], train: bool) -> (Tensor, Option<Tensor>) {
+        let maps = self.forward_maps(stages, train, false);
+        (maps.logits, maps.radii)
+    }
+
+    /// Every head's maps from the same decoder features (the foreground
+    /// head's only when `foreground` is asked for).
+    pub fn forward_maps(&self, stages: &[Tensor], train: bool, foreground: bool) -> HeatmapMaps {
         let y = self.features(stages, train);
-        let extent = self.extent.as_ref().map(|(conv, out)| y.apply(conv).relu().apply(out));
-        (y.apply(&self.head.0).relu().apply(&self.head.1), extent)
+        let head = |h: &Option<(nn::Conv2D, nn::Conv2D)>| h.as_ref().map(|(conv, out)| y.apply(conv).relu().apply(out));
+        HeatmapMaps {
+            logits: y.apply(&self.head.0).relu().apply(&self.head.1),
+            radii: head(&self.extent),
+            foreground: if foreground { head(&self.foreground) } else { None },
+        }
     }
 
     /// The decoder's features at the resolution of the first stage.

@@ -9,6 +9,7 @@ pub mod device;
 pub mod extent;
 pub mod focal;
 pub mod folded;
+pub mod foreground;
 pub mod forward;
 pub mod fpn;
 pub mod googlenet;

@@ -107,6 +107,16 @@ impl Net {
         }
     }
 
+    /// Every head's maps of a heatmap network (see
+    /// [`HeatmapMaps`](crate::fpn::HeatmapMaps)), the foreground head's when
+    /// asked for; `None` for patch classifiers.
+    pub fn heatmap_maps(&self, xs: &Tensor, train: bool, foreground: bool) -> Option<crate::fpn::HeatmapMaps> {
+        match self {
+            Net::Resnet(r) => r.heatmap_maps(xs, train, foreground),
+            Net::Googlenet(_) => None,
+        }
+    }
+
     /// A patch classifier's loss on a batch (cross-entropy, and whatever
     /// else the network trains with) and its logits.
     pub fn loss_and_logits(&self, xs: &Tensor, y: &Tensor, train: bool) -> (Tensor, Tensor) {

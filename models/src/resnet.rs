@@ -4,7 +4,7 @@
 //! configurable: objects of 5-25 px want a narrow network that keeps
 //! resolution (the `small` stem: a 3x3 stride-1 convolution, no max-pool).
 
-use crate::fpn::{fpn, Fpn};
+use crate::fpn::{fpn, Fpn, HeatmapMaps};
 use tch::nn::{self, ConvConfig, FuncT};
 
 pub use detection::arch::{Block, Head, ResNetConfig, Stem};
@@ -204,6 +204,15 @@ impl ResNet {
         }
     }
 
+    /// Every head's maps (see [`HeatmapMaps`]), the foreground head's when
+    /// asked for; `None` for a classifier.
+    pub fn heatmap_maps(&self, xs: &tch::Tensor, train: bool, foreground: bool) -> Option<HeatmapMaps> {
+        match &self.head {
+            ResNetHead::Pool(_) => None,
+            ResNetHead::Heatmap(fpn) => Some(fpn.forward_maps(&self.trunk.stages(xs, train), train, foreground)),
+        }
+    }
+
     /// The per-pixel logits and, when the network has an extent head, the
     /// log-radius maps (N x RAYS x H x W); `None` for a classifier.
     pub fn heatmap_with_extent(&self, xs: &tch::Tensor, train: bool) -> Option<(tch::Tensor, Option<tch::Tensor>)> {
@@ -219,8 +228,8 @@ impl ResNet {
 pub fn resnet(p: &nn::Path, c: &ResNetConfig, in_channels: i64, classes: i64) -> ResNet {
     let head = match c.head {
         Head::Pool => ResNetHead::Pool(nn::linear(p / "fc", c.features(), classes, Default::default())),
-        Head::Heatmap { width, extent } => {
-            ResNetHead::Heatmap(Box::new(fpn(p, &c.stage_channels(), width, (classes - 1).max(1), extent)))
+        Head::Heatmap { width, extent, foreground } => {
+            ResNetHead::Heatmap(Box::new(fpn(p, &c.stage_channels(), width, (classes - 1).max(1), extent, foreground)))
         }
     };
     ResNet { trunk: trunk(p, c, in_channels), head, stride: c.stride() }
@@ -289,7 +298,7 @@ mod tests {
             layers: vec![1, 1, 1],
             width: 8,
             stem: Stem::Small,
-            head: Head::Heatmap { width: 8, extent: false },
+            head: Head::Heatmap { width: 8, extent: false, foreground: false },
         };
         let net = resnet(&vs.root(), &c, 3, 2);
         let x = Tensor::randn([2, 3, 32, 48], (Kind::Float, Device::Cpu));
@@ -310,7 +319,10 @@ mod tests {
             assert!(names.contains_key(key), "{key}");
         }
         assert!(!names.contains_key("fc.weight"));
-        let imagenet = ResNetConfig { head: Head::Heatmap { width: 8, extent: false }, ..ResNetConfig::resnet18() };
+        let imagenet = ResNetConfig {
+            head: Head::Heatmap { width: 8, extent: false, foreground: false },
+            ..ResNetConfig::resnet18()
+        };
         assert!(imagenet.validate().is_err());
     }
 }

@@ -39,13 +39,16 @@ impl Data {
 }
 
 /// Chips of imagery for a heatmap network, on the CPU: `x` is N x C x S x S
-/// raw values, `valid` N x 1 x S x S (1 where there is data), and the
-/// objects of each chip in its pixels.
+/// raw values, `valid` N x 1 x S x S (1 where there is data), `foreground`
+/// N x 1 x S x S (where the labels' objects lie: 0, 1, or 255 unknown), and
+/// the objects of each chip in its pixels.
 pub struct Chips {
     /// Imagery.
     pub x: Tensor,
     /// Where there is data.
     pub valid: Tensor,
+    /// Where the labels' objects lie (see `pipeline::foreground`).
+    pub foreground: Tensor,
     /// Objects per chip, in its pixels.
     pub objects: Vec<Vec<ChipObject>>,
 }
@@ -63,24 +66,36 @@ impl Chips {
         Chips {
             x: self.x.index_select(0, &idx),
             valid: self.valid.index_select(0, &idx),
+            foreground: self.foreground.index_select(0, &idx),
             objects: indices.iter().map(|&i| self.objects[i as usize].clone()).collect(),
         }
     }
 
     /// From raw values (channels first, chip after chip), a validity mask
-    /// per pixel, and the objects of each chip.
+    /// per pixel, and the objects of each chip; no pixel's class known
+    /// beyond them (see [`Chips::with_foreground`]).
     pub fn new(values: &[f32], valid: &[u8], objects: Vec<Vec<ChipObject>>, bands: usize, size: usize) -> Chips {
         let (n, c, s) = (objects.len() as i64, bands as i64, size as i64);
         Chips {
             x: Tensor::from_slice(values).view([n, c, s, s]),
             valid: Tensor::from_slice(valid).to_kind(Kind::Float).view([n, 1, s, s]),
+            foreground: Tensor::full([n, 1, s, s], 255.0, (Kind::Float, tch::Device::Cpu)),
             objects,
         }
     }
 
+    /// The same chips with where their objects lie, pixel by pixel (0, 1 or
+    /// 255 unknown, chip after chip).
+    pub fn with_foreground(mut self, foreground: &[u8]) -> Chips {
+        if !foreground.is_empty() {
+            self.foreground = Tensor::from_slice(foreground).to_kind(Kind::Float).view_as(&self.valid);
+        }
+        self
+    }
+
     /// From chips as the pipeline cuts them.
     pub fn from_chips(c: &detection::examples::Chips, bands: usize, size: usize) -> Chips {
-        Chips::new(&c.data, &c.valid, c.objects.clone(), bands, size)
+        Chips::new(&c.data, &c.valid, c.objects.clone(), bands, size).with_foreground(&c.foreground)
     }
 
     /// Number of chips.

@@ -15,6 +15,7 @@ pub use validate::{chip_peaks, evaluate};
 
 use crate::extent::{extent_loss, extent_target_tensors};
 use crate::focal::centre_focal_loss;
+use crate::foreground::foreground_loss;
 use crate::model_file::Model;
 use augment::{augment, flip_rotate, photometric};
 use detection::coords::PixelPoint;
@@ -214,6 +215,7 @@ pub fn train_heatmap<E>(
     let targets = train.targets(cfg.sigma_px);
     let val_targets = val.targets(cfg.sigma_px);
     let learns_extent = model.meta.arch.has_extent();
+    let learns_foreground = model.meta.arch.has_foreground();
     let n = train.len() as i64;
     let mut step = |model: &Model, idx: &Tensor| {
         let len = idx.size()[0];
@@ -265,18 +267,26 @@ pub fn train_heatmap<E>(
             maps.extend([weights, values]);
         }
         let rays = learns_extent.then_some(c + 3);
+        // The foreground map last, flipped and turned with the rest (it has no rays).
+        let foreground_at = maps.iter().map(|m| m.size()[1]).sum::<i64>();
+        if learns_foreground {
+            maps.push(stack(&train.foreground));
+        }
         let joint = flip_rotate(&Tensor::cat(&maps, 1), &cfg.augment, rays);
         let x = photometric(&joint.narrow(1, 0, c), &cfg.augment);
         let (t, v) = (joint.narrow(1, c, 1), joint.narrow(1, c + 1, 1));
-        let (logits, radii) = model.net.heatmap_with_extent(&x, true).expect("a heatmap network");
-        let focal = centre_focal_loss(&logits, &t, &v);
-        let loss = match (rays, radii) {
+        let out = model.net.heatmap_maps(&x, true, learns_foreground).expect("a heatmap network");
+        let focal = centre_focal_loss(&out.logits, &t, &v);
+        let mut loss = match (rays, out.radii) {
             (Some(first), Some(radii)) => {
                 let (w, r) = (joint.narrow(1, c + 2, 1), joint.narrow(1, first, RAYS as i64));
                 focal + extent_loss(&radii, &r, &w, &v)
             }
             _ => focal,
         };
+        if let Some(logits) = out.foreground {
+            loss += foreground_loss(&logits, &joint.narrow(1, foreground_at, 1), &v, &x);
+        }
         Step { loss, correct: None }
     };
     let validate = |model: &Model| (evaluate_heatmap(model, val, &val_targets, 8), None);
@@ -517,6 +527,92 @@ mod tests {
         // these 6 epochs: 2.3 and 4.8).
         assert!(large > 1.6 * small, "large {large:.2} px, small {small:.2} px");
         assert!((3.5..7.0).contains(&large), "large {large:.2} px");
+    }
+
+    /// Box labels teach shapes: chips of ellipses, some turned 45 degrees,
+    /// labelled by their boxes (the inscribed ellipse the object, the rest
+    /// of each box unknown); the foreground head's map then covers each
+    /// ellipse itself, not its box nor the ellipse its box inscribes. (By
+    /// cross-entropy on the inscribed ellipses alone it reached IoU 0.79
+    /// after 20 epochs and 0.71 after 40, drifting towards them; with the
+    /// pairwise colour term, 0.92.)
+    #[test]
+    fn a_foreground_head_learns_shapes_from_box_labels() {
+        let _rng = crate::rng_lock();
+        let (n, p) = (8usize, 48usize);
+        // (centre x, centre y, semi-axes a, b, turn)
+        let shapes = |i: usize| {
+            let d = (i % 3) as f64;
+            [
+                (12.0 + d, 13.0, 8.0, 3.5, 0.785),
+                (34.0, 12.0 + d, 5.0, 5.0, 0.0),
+                (22.0, 34.0, 9.0, 4.0, -0.785 + 0.2 * d),
+            ]
+        };
+        let inside = |x: f64, y: f64, (cx, cy, a, b, t): (f64, f64, f64, f64, f64)| {
+            let (dx, dy) = (x - cx, y - cy);
+            let (u, v) = (dx * t.cos() + dy * t.sin(), -dx * t.sin() + dy * t.cos());
+            (u / a).powi(2) + (v / b).powi(2) <= 1.0
+        };
+        let (mut values, mut truth, mut foreground, mut objects) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for i in 0..n {
+            let s = shapes(i);
+            for band in 0..3 {
+                for y in 0..p {
+                    for x in 0..p {
+                        let on = s.iter().any(|&e| inside(x as f64 + 0.5, y as f64 + 0.5, e));
+                        values.push(if on { 190.0 + band as f32 } else { 80.0 + ((x * 7 + y * 3 + i) % 13) as f32 });
+                    }
+                }
+            }
+            let mut fg = vec![0u8; p * p];
+            let mut chip_objects = Vec::new();
+            for &(cx, cy, a, b, t) in &s {
+                // The turned ellipse's box, and the ellipse inscribed in it.
+                let (hx, hy) = ((a * t.cos()).hypot(b * t.sin()), (a * t.sin()).hypot(b * t.cos()));
+                for y in 0..p {
+                    for x in 0..p {
+                        let (px, py) = (x as f64 + 0.5, y as f64 + 0.5);
+                        if (px - cx).abs() <= hx && (py - cy).abs() <= hy {
+                            let e = ((px - cx) / hx).powi(2) + ((py - cy) / hy).powi(2) <= 1.0;
+                            let cell = &mut fg[y * p + x];
+                            *cell = if e || *cell == 1 { 1 } else { 255 };
+                        }
+                    }
+                }
+                chip_objects.push(ChipObject { centre: detection::coords::PixelPoint { x: cx, y: cy }, radii: None });
+            }
+            for y in 0..p {
+                for x in 0..p {
+                    truth.push(s.iter().any(|&e| inside(x as f64 + 0.5, y as f64 + 0.5, e)));
+                }
+            }
+            foreground.extend(fg);
+            objects.push(chip_objects);
+        }
+        let chips = Chips::new(&values, &vec![1; n * p * p], objects, 3, p).with_foreground(&foreground);
+        tch::manual_seed(0);
+        let toy = toy_heatmap_model(&chips);
+        let mut meta = toy.meta.clone();
+        meta.arch = meta.arch.with_foreground();
+        let mut model = Model::new(meta, Device::Cpu).unwrap();
+        let cfg = TrainConfig { epochs: 20, batch_size: 4, lr: 1e-2, crop: 48, ..TrainConfig::default() };
+        train_heatmap::<()>(&mut model, &chips, &chips, &cfg, 0, &mut |_, _, _| {}, &mut |_, _| Ok(())).unwrap();
+        let x = normalise(&model, &chips.x);
+        let maps = tch::no_grad(|| model.net.heatmap_maps(&x, false, true)).unwrap();
+        let predicted = Vec::<f32>::try_from(maps.foreground.expect("a foreground head").sigmoid().view([-1])).unwrap();
+        let iou = |mask: &dyn Fn(usize) -> bool| {
+            let inter = (0..truth.len()).filter(|&i| truth[i] && mask(i)).count();
+            let union = (0..truth.len()).filter(|&i| truth[i] || mask(i)).count();
+            inter as f64 / union as f64
+        };
+        // What the boxes say (their inscribed ellipses) misses the turned
+        // ellipses (IoU 0.66); the head, taught also by the imagery's
+        // colours where the boxes say nothing, finds them (0.92 measured).
+        let taught = iou(&|i| foreground[i] == 1);
+        let learned = iou(&|i| predicted[i] >= 0.5);
+        assert!(taught < 0.7, "the boxes' ellipses alone: IoU {taught:.3}");
+        assert!(learned >= 0.85, "foreground IoU {learned:.3} with the ellipses");
     }
 
     /// Frozen epochs leave the trunk as it came and train the decoder; early
