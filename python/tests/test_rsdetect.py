@@ -212,3 +212,13 @@ def test_suggest_and_explain_write_what_the_cli_writes(tmp_path, monkeypatch):
     windows = rsdetect.suggest(SCENE, out=tmp_path / "next.gpkg", count=3)
     assert windows["rasters"] == 1 and windows["failed"] == []
     assert windows["windows"] == 0 or windows["path"] == tmp_path / "next.gpkg"
+
+
+def test_progress_true_draws_a_tqdm_bar(capsys):
+    pytest.importorskip("tqdm")
+    found = rsdetect.detect(SCENE, progress=True)
+    assert len(found) == 38
+    drawn = capsys.readouterr().err
+    assert "shrubs_512" in drawn and "1/1" in drawn, drawn
+    with pytest.raises(rsdetect.ConfigError, match="give True"):
+        rsdetect.detect(SCENE, progress="yes")
