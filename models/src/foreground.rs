@@ -5,6 +5,7 @@
 //! same side (the pairwise term of BoxInst, Tian et al. 2021), so an
 //! object's edge follows what the image shows, not its box.
 
+use crate::focal::pixel_bce;
 use tch::{Kind, Tensor};
 
 /// Colour distance (in normalised units, squared, summed over bands) under
@@ -16,9 +17,7 @@ const ALIKE: f64 = 0.5;
 /// plus the pairwise term over the unknown ones.
 pub fn foreground_loss(logits: &Tensor, foreground: &Tensor, valid: &Tensor, image: &Tensor) -> Tensor {
     let known = foreground.ne(255.0).to_kind(Kind::Float) * valid;
-    let target = foreground.eq(1.0).to_kind(Kind::Float);
-    let per_pixel = logits.binary_cross_entropy_with_logits::<Tensor>(&target, None, None, tch::Reduction::None);
-    let bce = (per_pixel * &known).sum(Kind::Float) / known.sum(Kind::Float).clamp_min(1.0);
+    let bce = pixel_bce(logits, &foreground.eq(1.0).to_kind(Kind::Float), &known);
     let unknown = foreground.eq(255.0).to_kind(Kind::Float) * valid;
     bce + 0.3 * pairwise(logits, image, &unknown)
 }
