@@ -64,8 +64,15 @@ pub struct JsonLines {
 }
 
 impl JsonLines {
+    /// The progress event at `fraction` of the run, with `fields` beside.
+    fn progress_with(&self, fraction: f64, mut fields: serde_json::Value) {
+        fields["fraction"] = ((fraction.clamp(0.0, 1.0) * 1e4).round() / 1e4).into();
+        fields["what"] = self.what.clone().into();
+        event("progress", fields);
+    }
+
     fn progress(&self, fraction: f64) {
-        event("progress", json!({ "fraction": (fraction.clamp(0.0, 1.0) * 1e4).round() / 1e4, "what": self.what }));
+        self.progress_with(fraction, json!({}));
     }
 }
 
@@ -111,10 +118,7 @@ impl TrainProgress for JsonLines {
     fn step(&mut self, step: usize, total: usize, loss: f64) {
         let (next, of) = self.epoch;
         let fraction = (next.saturating_sub(1) as f64 + step as f64 / total.max(1) as f64) / of.max(1) as f64;
-        event(
-            "progress",
-            json!({ "fraction": (fraction.clamp(0.0, 1.0) * 1e4).round() / 1e4, "what": self.what, "loss": loss }),
-        );
+        self.progress_with(fraction, json!({ "loss": loss }));
     }
 
     fn epoch(&mut self, next: usize, of: usize) {
