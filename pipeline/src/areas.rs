@@ -8,6 +8,7 @@ use crate::labels::{to_crs, transform};
 use crate::raster::Raster;
 use detection::coords::{MapPoint, PixelPoint};
 use geo::{Coord, LineString, Polygon};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 /// A file of labelled areas as read: polygons in its CRS.
@@ -100,32 +101,45 @@ pub fn areas_in_raster(files: &[AreaFile], raster: &Raster) -> Result<Vec<Polygo
 
 /// Pixels of a `width` x `height` grid whose centres lie inside any of
 /// `polygons` (pixel coordinates, holes outside), row by row: 1 inside, 0
-/// outside. A scanline fill by the even-odd rule over each polygon's rings.
+/// outside.
 pub fn area_mask(polygons: &[Polygon<f64>], width: usize, height: usize) -> Vec<u8> {
     let mut mask = vec![0u8; width * height];
-    let mut xs = Vec::new();
     for p in polygons {
-        for (y, row) in mask.chunks_mut(width.max(1)).enumerate().take(height) {
-            let yc = y as f64 + 0.5;
-            xs.clear();
-            for ring in std::iter::once(p.exterior()).chain(p.interiors()) {
-                for l in ring.lines() {
-                    let (a, b) = (l.start, l.end);
-                    if (a.y <= yc) != (b.y <= yc) {
-                        xs.push(a.x + (yc - a.y) / (b.y - a.y) * (b.x - a.x));
-                    }
-                }
-            }
-            xs.sort_by(f64::total_cmp);
-            for span in xs.chunks_exact(2) {
-                // Pixels whose centre x + 0.5 lies in [span[0], span[1]).
-                let from = (span[0] - 0.5).ceil().clamp(0.0, width as f64) as usize;
-                let to = (span[1] - 0.5).ceil().clamp(0.0, width as f64) as usize;
-                row[from..to.max(from)].fill(1);
-            }
-        }
+        polygon_spans(p, width, height, |y, xs| mask[y * width..(y + 1) * width][xs].fill(1));
     }
     mask
+}
+
+/// Calls `span(row, columns)` for each run of pixels of a `width` x
+/// `height` grid whose centres lie inside `p` (pixel coordinates, holes
+/// outside): a scanline fill by the even-odd rule over its rings, on the
+/// rows its extent covers.
+pub fn polygon_spans(p: &Polygon<f64>, width: usize, height: usize, mut span: impl FnMut(usize, Range<usize>)) {
+    let (top, bottom) = p.exterior().coords().fold((f64::MAX, f64::MIN), |(a, b), c| (a.min(c.y), b.max(c.y)));
+    if top > bottom {
+        return;
+    }
+    let rows = (top.floor().max(0.0) as usize)..(bottom.ceil().max(0.0) as usize).min(height);
+    let mut xs = Vec::new();
+    for y in rows {
+        let yc = y as f64 + 0.5;
+        xs.clear();
+        for ring in std::iter::once(p.exterior()).chain(p.interiors()) {
+            for l in ring.lines() {
+                let (a, b) = (l.start, l.end);
+                if (a.y <= yc) != (b.y <= yc) {
+                    xs.push(a.x + (yc - a.y) / (b.y - a.y) * (b.x - a.x));
+                }
+            }
+        }
+        xs.sort_by(f64::total_cmp);
+        for pair in xs.chunks_exact(2) {
+            // Pixels whose centre x + 0.5 lies in [pair[0], pair[1]).
+            let from = (pair[0] - 0.5).ceil().clamp(0.0, width as f64) as usize;
+            let to = (pair[1] - 0.5).ceil().clamp(0.0, width as f64) as usize;
+            span(y, from..to.max(from));
+        }
+    }
 }
 
 /// Moves a pixel polygon through `f` (another pixel grid of the same place).

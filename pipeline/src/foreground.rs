@@ -6,8 +6,9 @@
 //! background; where labels say nothing, the training's mask already
 //! keeps the network from learning.
 
+use crate::areas::polygon_spans;
 use detection::coords::{PixelBox, PixelPoint};
-use geo::{Contains, Point, Polygon};
+use geo::Polygon;
 
 /// A pixel of background.
 pub const BACKGROUND: u8 = 0;
@@ -43,15 +44,7 @@ pub fn foreground_map(extents: &[Extent], width: usize, height: usize) -> Vec<u8
         match e {
             Extent::Polygon(ring) => {
                 let polygon = Polygon::new(ring.iter().map(|p| (p.x, p.y)).collect::<Vec<_>>().into(), vec![]);
-                let (x0, x1) = ring.iter().fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.x), b.max(p.x)));
-                let (y0, y1) = ring.iter().fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.y), b.max(p.y)));
-                for y in span(y0, y1, height) {
-                    for x in span(x0, x1, width) {
-                        if polygon.contains(&Point::new(x as f64 + 0.5, y as f64 + 0.5)) {
-                            mark(x, y, OBJECT);
-                        }
-                    }
-                }
+                polygon_spans(&polygon, width, height, |y, xs| xs.for_each(|x| mark(x, y, OBJECT)));
             }
             Extent::Box(b) => {
                 let (cx, cy) = ((b.x0 + b.x1) / 2.0, (b.y0 + b.y1) / 2.0);
