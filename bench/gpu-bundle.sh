@@ -17,7 +17,7 @@ stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 root=$stage/rsdetect
 mkdir -p "$root/bin" "$root/lib"
-cp "$bin" target/release/examples/throughput "$root/bin/"
+cp "$bin" target/release/examples/throughput target/release/examples/synthetic_scene "$root/bin/"
 # The release profile keeps debug info for backtraces; the bundle need not.
 strip --strip-debug "$root"/bin/*
 
