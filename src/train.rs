@@ -252,14 +252,16 @@ impl TrainPlan {
             n_val = v.objects.iter().map(Vec::len).sum();
             (train_data, val_data) = (Examples::Chips(t), Examples::Chips(v));
         }
-        // Box and polygon labels say how large each object is: a heatmap
-        // network then learns that too, and outlines its detections at it.
+        // Box and polygon labels say how large each object is and where it
+        // lies: a heatmap network then learns its size and, pixel by pixel,
+        // its extent (exactly from polygons, weakly from boxes), and outlines
+        // its detections with them.
         let learns_extent = matches!(&train_data, Examples::Chips(c) if c.has_extents());
-        if learns_extent && !arch.has_extent() {
-            arch = arch.with_extent();
+        if learns_extent && !(arch.has_extent() && arch.has_foreground()) {
+            arch = arch.with_extent().with_foreground();
             progress.say(
-                "the labels have extents (boxes or polygons): the network learns each object's size, and outlines \
-                 detections with it",
+                "the labels have extents (boxes or polygons): the network learns each object's size and which \
+                 pixels it covers, and outlines detections with them",
             );
         }
         let what = train_data.kind();

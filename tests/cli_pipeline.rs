@@ -304,10 +304,10 @@ fn outlines_of_the_synthetic_shrubs_have_their_areas() {
     }
     let o = rsdetect(&["evaluate", "--detections", s(dir.path()), "--labels", SCENE_LABELS, "--match", "distance:1"]);
     assert!(text(&o.stdout).contains("38      0      0"), "{}", text(&o.stdout));
-    // Each disc's bounding box as a label: an outline covers about 0.72 of it
-    // (a 16-gon a little inside the disc, pi / 4 of the box), its own box
-    // would cover 1.0 and another shrub's none, so iou:0.6 matches every
-    // outline to its own box.
+    // Each disc's bounding box as a label: a box label says only how far an
+    // object reaches, so it is compared with the detection's box (the
+    // outline's, a 16-gon a little inside the disc), which fits it closely;
+    // another shrub's box not at all.
     let boxes = dir.path().join("boxes.csv");
     let mut csv = String::from("image_path,xmin,ymin,xmax,ymax\n");
     for l in labels {
@@ -321,7 +321,7 @@ fn outlines_of_the_synthetic_shrubs_have_their_areas() {
     let o = rsdetect(&["evaluate", "--detections", s(dir.path()), "--labels", s(&boxes), "--match", "iou:0.6"]);
     assert!(text(&o.stdout).contains("38      0      0"), "{}", text(&o.stdout));
     let o = rsdetect(&["evaluate", "--detections", s(dir.path()), "--labels", s(&boxes), "--match", "iou:0.8"]);
-    assert!(text(&o.stdout).contains("     0     38     38"), "outlines, not their boxes: {}", text(&o.stdout));
+    assert!(text(&o.stdout).contains("38      0      0"), "boxes against boxes: {}", text(&o.stdout));
 }
 
 /// Preprocessing candidates keep their blob's outline: on the synthetic

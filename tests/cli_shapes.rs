@@ -46,6 +46,8 @@ fn a_polygon_label_matches_its_own_outline_at_iou_1() {
         .unwrap();
     assert!(made.success());
     found["features"][0]["geometry"] = json(&lonlat)["features"][0]["geometry"].clone();
+    // Its box, 6 m (12 px) square about the centre.
+    found["features"][0]["properties"]["pixel_bbox"] = json!([cx - 6.0, cy - 6.0, cx + 6.0, cy + 6.0]);
     std::fs::write(&file, found.to_string()).unwrap();
     std::fs::write(out.join("detections.geojson"), found.to_string()).unwrap();
 
@@ -69,7 +71,8 @@ fn a_polygon_label_matches_its_own_outline_at_iou_1() {
     assert!(fit["median_iou"].as_f64().unwrap() > 0.999, "{fit}");
     assert!(fit["median_abs_area_error"].as_f64().unwrap() < 0.001, "{fit}");
     assert!(text(&o.stdout).contains("outlines against the labels' shapes: median IoU 1.000"), "{}", text(&o.stdout));
-    // Measured as its box instead (what evaluate did before), the L would score 0.75.
+    // A box label says only how far an object reaches: the L's box, the
+    // square, matches it exactly (its outline would score 0.75 against it).
     let boxed = dir.path().join("box.geojson");
     let b = vec![[x - 3.0, y - 3.0], [x + 3.0, y - 3.0], [x + 3.0, y + 3.0], [x - 3.0, y + 3.0], [x - 3.0, y - 3.0]];
     std::fs::write(&boxed, collection(&b, Some("urn:ogc:def:crs:EPSG::32630")).to_string()).unwrap();
@@ -86,5 +89,74 @@ fn a_polygon_label_matches_its_own_outline_at_iou_1() {
     ]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     let iou = json(&report)["shape"]["median_iou"].as_f64().unwrap();
-    assert!((iou - 0.75).abs() < 0.001, "{iou}");
+    assert!((iou - 1.0).abs() < 0.001, "{iou}");
+}
+
+/// Ellipses turned every way, and pairs of them leaning on each other,
+/// labelled only by the boxes a user would draw: after training on one
+/// scene, detect on another finds at least 80% of the crowns, single or
+/// paired, at IoU >= 0.5, with a median IoU >= 0.8 against their true
+/// shapes, and areas within 8%. (Measured: singles 23 of 23, median IoU
+/// 0.93, area +6%; pairs 12 of 14, 0.89, +3%.)
+#[test]
+fn outlines_learned_from_boxes_fit_ellipses_and_part_touching_pairs() {
+    use pipeline::synthetic::{write_labels, write_scene, LabelShape, SceneSpec, Shapes};
+    let dir = tempfile::tempdir().unwrap();
+    let scene = |name: &str, seed: u64, size: usize| {
+        let spec = SceneSpec { width: size, height: size, seed, shapes: Shapes::Elongated, ..SceneSpec::default() };
+        let tif = dir.path().join(format!("{name}.tif"));
+        let shrubs = write_scene(&tif, &spec).unwrap();
+        write_labels(&tif.with_extension("boxes.geojson"), &spec, &shrubs, LabelShape::Box).unwrap();
+        let (pairs, singles): (Vec<_>, Vec<_>) = shrubs.into_iter().partition(|s| s.touching);
+        write_labels(&dir.path().join(format!("{name}.singles.geojson")), &spec, &singles, LabelShape::Crown).unwrap();
+        write_labels(&dir.path().join(format!("{name}.pairs.geojson")), &spec, &pairs, LabelShape::Crown).unwrap();
+        (tif, singles.len(), pairs.len())
+    };
+    let (train, _, _) = scene("train", 3, 768);
+    let (test, singles, pairs) = scene("test", 4, 512);
+    let model = dir.path().join("shapes.safetensors");
+    let boxes = train.with_extension("boxes.geojson");
+    let o = rsdetect(&[
+        "train",
+        "--images",
+        s(&train),
+        "--labels",
+        s(&boxes),
+        "--all-labelled",
+        "--gsd",
+        "0.5",
+        "--epochs",
+        "60",
+        "--device",
+        "cpu",
+        "--out",
+        s(&model),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("which pixels it covers"), "{}", text(&o.stderr));
+    let found = dir.path().join("found");
+    let o = rsdetect(&["detect", s(&test), "--model", s(&model), "--out", s(&found), "--device", "cpu"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    for (which, n) in [("singles", singles), ("pairs", pairs)] {
+        let report = dir.path().join(format!("{which}.json"));
+        let labels = dir.path().join(format!("test.{which}.geojson"));
+        let o = rsdetect(&[
+            "evaluate",
+            "--detections",
+            s(&found),
+            "--labels",
+            s(&labels),
+            "--match",
+            "iou:0.5",
+            "--out",
+            s(&report),
+        ]);
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        let r = json(&report);
+        let (tp, fit) = (r["overall"]["tp"].as_u64().unwrap() as usize, &r["shape"]);
+        eprintln!("{which}: {tp} of {n} matched at IoU 0.5; {fit}");
+        assert!(tp * 5 >= n * 4, "{which}: {tp} of {n} matched at IoU 0.5");
+        assert!(fit["median_iou"].as_f64().unwrap() >= 0.8, "{which}: {fit}");
+        assert!(fit["median_area_error"].as_f64().unwrap().abs() <= 0.08, "{which}: {fit}");
+    }
 }

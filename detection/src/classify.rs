@@ -96,17 +96,48 @@ pub trait PatchClassifier {
     /// Scores of every patch-sized window whose top-left corner lies on a
     /// `step`-pixel lattice of a tile of raw values (the model's bands,
     /// channels first, `height` x `width`): window centres in tile pixels
-    /// with their scores.
+    /// with their scores, and a heatmap network's maps where it has a
+    /// foreground head.
     fn dense_scores(
         &mut self,
         tile: &[f32],
         height: usize,
         width: usize,
         step: usize,
-    ) -> Result<Vec<ScoredPoint>, ClassifyError> {
+    ) -> Result<DenseScores, ClassifyError> {
         let _ = (tile, height, width, step);
         Err(ClassifyError::NoDenseForm)
     }
+}
+
+/// What a classifier scored densely over one tile.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DenseScores {
+    /// The scored positions: windows' centres, or a heatmap's peaks.
+    pub points: Vec<ScoredPoint>,
+    /// A heatmap network's maps over the tile, where it has a foreground
+    /// head: what the objects' outlines are measured from.
+    pub maps: Option<ObjectMaps>,
+}
+
+impl From<Vec<ScoredPoint>> for DenseScores {
+    fn from(points: Vec<ScoredPoint>) -> DenseScores {
+        DenseScores { points, maps: None }
+    }
+}
+
+/// A heatmap network's maps of one tile, each `height` x `width` values,
+/// row-major, in the tile's pixels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObjectMaps {
+    /// The score (the probability of an object's centre) at each pixel.
+    pub scores: Vec<f32>,
+    /// The probability that each pixel belongs to an object.
+    pub foreground: Vec<f32>,
+    /// Rows.
+    pub height: usize,
+    /// Columns.
+    pub width: usize,
 }
 
 /// Why a classifier could not score what it was given.

@@ -5,7 +5,8 @@
 
 use crate::coords::{PixelBox, PixelPoint};
 use crate::objects::{Detection, PixelLabel};
-use crate::overlap::{polygon_area, polygon_box_iou, polygon_iou};
+use crate::overlap::{polygon_area, polygon_iou};
+use crate::ring::Ring;
 use pathfinding::kuhn_munkres::kuhn_munkres;
 use pathfinding::matrix::Matrix;
 use rstar::primitives::GeomWithData;
@@ -77,7 +78,7 @@ impl From<&Detection> for ScoredBox {
             centre: d.centre,
             bbox: d.footprint,
             score: d.score as f64,
-            outline: d.outline.map(|o| o.vertices().into()),
+            outline: d.outline.as_ref().map(Ring::shared),
         }
     }
 }
@@ -147,14 +148,17 @@ fn affinity(d: &ScoredBox, t: &PixelLabel, rule: MatchRule, pixel_m: f64) -> Opt
     }
 }
 
-/// How a detection's shape overlaps a label's: outline against polygon
-/// exactly, outline against box, box against box; `None` for a point label.
+/// How a detection's shape overlaps a label's, at the label's level of
+/// detail: a polygon label against the outline exactly (the box when the
+/// detection has no outline); a box label, which says only how far the
+/// object reaches, against the detection's box, as tree-crown benchmarks
+/// score boxes (an exact elliptic crown would reach only 0.785 against its
+/// own box); `None` for a point label.
 pub fn shape_iou(d: &ScoredBox, t: &PixelLabel) -> Option<f64> {
     Some(match (&d.outline, &t.polygon) {
         (Some(o), Some(p)) => polygon_iou(o, p),
         (None, Some(p)) => polygon_iou(&d.bbox.corners(), p),
-        (Some(o), None) => polygon_box_iou(o, &t.bbox?),
-        (None, None) => iou(&d.bbox, &t.bbox?),
+        (_, None) => iou(&d.bbox, &t.bbox?),
     })
 }
 
@@ -168,11 +172,12 @@ pub fn label_area(t: &PixelLabel) -> Option<f64> {
     }
 }
 
-/// A detection's area in square pixels: its outline's, else its box's.
-pub fn detection_area(d: &ScoredBox) -> f64 {
-    match &d.outline {
-        Some(o) => polygon_area(o),
-        None => (d.bbox.x1 - d.bbox.x0) * (d.bbox.y1 - d.bbox.y0),
+/// A detection's area in square pixels at the level of detail of `t` (see
+/// [`shape_iou`]): its outline's against a polygon label, else its box's.
+pub fn detection_area(d: &ScoredBox, t: &PixelLabel) -> f64 {
+    match (&d.outline, &t.polygon) {
+        (Some(o), Some(_)) => polygon_area(o),
+        _ => (d.bbox.x1 - d.bbox.x0) * (d.bbox.y1 - d.bbox.y0),
     }
 }
 

@@ -17,6 +17,7 @@ pub mod options;
 pub mod outline;
 pub mod overlap;
 pub mod reliability;
+pub mod ring;
 pub mod shape_fit;
 pub mod suggest;
 pub mod suppress;

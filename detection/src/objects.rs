@@ -4,10 +4,11 @@
 
 use crate::coords::{PixelBox, PixelPoint};
 use crate::outline::Outline;
+use crate::ring::Ring;
 use std::cmp::Ordering;
 
 /// A scored detection in a raster's pixel grid.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Detection {
     /// The object's centre.
     pub centre: PixelPoint,
@@ -15,8 +16,9 @@ pub struct Detection {
     pub footprint: PixelBox,
     /// The classifier's score for the object class.
     pub score: f32,
-    /// Its outline, when one was traced (`footprint` is then its box).
-    pub outline: Option<Outline>,
+    /// Its outline, when one was traced or measured (`footprint` is then
+    /// its box).
+    pub outline: Option<Ring>,
     /// How unsure the network was of it: the standard deviation of its
     /// score over the 8 flips and rotations of the imagery, when detect
     /// scored all 8 (`--tta`); `None` otherwise.
@@ -53,7 +55,7 @@ pub struct PixelLabel {
 }
 
 /// A position a network scored, in the pixels of the tile or chip it saw.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ScoredPoint {
     /// Where (a window's centre, or a pixel's centre).
     pub at: PixelPoint,

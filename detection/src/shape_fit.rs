@@ -23,7 +23,7 @@ pub fn shape_fit<'a>(pairs: impl IntoIterator<Item = (&'a ScoredBox, &'a PixelLa
     for (d, t) in pairs {
         let (Some(iou), Some(area)) = (shape_iou(d, t), label_area(t).filter(|a| *a > 0.0)) else { continue };
         ious.push(iou);
-        errors.push((detection_area(d) - area) / area);
+        errors.push((detection_area(d, t) - area) / area);
     }
     if ious.is_empty() {
         return None;

@@ -11,6 +11,13 @@ use geo::Simplify;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
+/// The foreground probability from which a pixel belongs to an object.
+pub const FOREGROUND_THRESHOLD: f32 = 0.5;
+
+/// How far (pixels) a simplified outline may stray from its region's
+/// staircase boundary: a diagonal edge's stairs become one straight side.
+pub const OUTLINE_TOLERANCE_PX: f64 = 0.7;
+
 /// A map of `width` x `height` values, row-major.
 #[derive(Debug, Clone, Copy)]
 pub struct Map<'a> {
@@ -273,7 +280,7 @@ mod tests {
         let peaks: Vec<PixelPoint> = shapes.iter().map(|&(x, y, ..)| PixelPoint { x, y }).collect();
         let fgm = Map { values: &fg, width: w, height: h };
         let rm = Map { values: &relief, width: w, height: h };
-        let outlines = region_outlines(fgm, rm, &peaks, 0.5, 0.7);
+        let outlines = region_outlines(fgm, rm, &peaks, FOREGROUND_THRESHOLD, OUTLINE_TOLERANCE_PX);
         for (o, &(cx, cy, a, b, t)) in outlines.iter().zip(&shapes) {
             let o = o.as_ref().expect("an outline");
             let truth = ellipse(cx, cy, a, b, t);
@@ -284,7 +291,8 @@ mod tests {
             assert!(o.len() < 60, "{} corners", o.len());
         }
         // A peak on background has none.
-        let off = region_outlines(fgm, rm, &[PixelPoint { x: 2.0, y: 2.0 }], 0.5, 0.7);
+        let off =
+            region_outlines(fgm, rm, &[PixelPoint { x: 2.0, y: 2.0 }], FOREGROUND_THRESHOLD, OUTLINE_TOLERANCE_PX);
         assert!(off[0].is_none());
     }
 }

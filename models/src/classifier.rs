@@ -11,7 +11,7 @@ use crate::peaks::local_maxima;
 use crate::peaks::PEAK_FLOOR;
 use crate::resnet::Head;
 use crate::resnet::ResNetHead;
-use detection::classify::ClassifyError;
+use detection::classify::{ClassifyError, DenseScores, ObjectMaps};
 use detection::coords::PixelPoint;
 use detection::objects::ScoredPoint;
 use detection::outline::RAYS;
@@ -229,7 +229,7 @@ impl Classifier {
         height: usize,
         width: usize,
         step: usize,
-    ) -> Result<Vec<ScoredPoint>, ClassifyError> {
+    ) -> Result<DenseScores, ClassifyError> {
         if self.is_heatmap() {
             return self.heatmap_peaks(tile, height, width);
         }
@@ -282,17 +282,27 @@ impl Classifier {
             }
             Ok(())
         })?;
-        Ok(out)
+        Ok(out.into())
     }
 }
 
 impl Classifier {
     /// The peaks of a heatmap network's scores over a tile of raw values
     /// (channels first): pixel centres (x, y) in tile pixels with their
-    /// scores, and outline radii where the network has an extent head.
+    /// scores, and outline radii where the network has an extent head; the
+    /// score and foreground maps where it has a foreground head.
     /// Peaks under [`PEAK_FLOOR`] are not reported.
-    fn heatmap_peaks(&self, tile: &[f32], height: usize, width: usize) -> Result<Vec<ScoredPoint>, ClassifyError> {
-        let HeatmapMaps { scores, radii, spread } = self.heatmap_tensors(tile, height, width)?;
+    fn heatmap_peaks(&self, tile: &[f32], height: usize, width: usize) -> Result<DenseScores, ClassifyError> {
+        let HeatmapMaps { scores, radii, spread, foreground } = self.heatmap_tensors(tile, height, width)?;
+        let maps = match foreground {
+            Some(fg) => Some(ObjectMaps {
+                scores: Vec::<f32>::try_from(scores.contiguous().view([-1])).map_err(runtime)?,
+                foreground: Vec::<f32>::try_from(fg.contiguous().view([-1])).map_err(runtime)?,
+                height,
+                width,
+            }),
+            None => None,
+        };
         let peaks = local_maxima(&scores, 1, PEAK_FLOOR);
         let mut points: Vec<ScoredPoint> = peaks.iter().map(|&p| crate::peaks::pixel_centre(p)).collect();
         if let (Some(spread), false) = (spread, peaks.is_empty()) {
@@ -314,7 +324,7 @@ impl Classifier {
                 p.radii = Some(std::array::from_fn(|k| r[k]));
             }
         }
-        Ok(points)
+        Ok(DenseScores { points, maps })
     }
 
     /// A heatmap network's score at every pixel of a tile of raw values
@@ -333,21 +343,28 @@ impl Classifier {
         tch::no_grad(|| {
             let x = self.input(Tensor::from_slice(tile).view([1, c as i64, height as i64, width as i64]));
             let positive = self.model.meta.positive;
-            // Scores, then the radii when there are any: N x (1 or 1 + RAYS) x H x W.
+            // Scores, then the radii and the foreground when the network has
+            // those heads: N x (1 [+ RAYS] [+ 1]) x H x W.
+            let foreground = self.model.meta.arch.has_foreground();
             let outputs = |x: &Tensor| {
                 tch::autocast(self.mixed_precision, || match (&self.folded, &self.model.net) {
                     (Some(f), Net::Resnet(r)) => {
                         let (maps, log_radii) = f.forward(&pad_to_stride(x, r.stride));
-                        Some(scores_and_radii(maps, log_radii, x, positive))
+                        Some((scores_and_radii(maps, log_radii, x, positive), None))
                     }
-                    _ => heatmap_scores_and_radii(&self.model, x, positive),
+                    (None, Net::Resnet(r)) if foreground => {
+                        let m = r.heatmap_maps(&pad_to_stride(x, r.stride), false, true)?;
+                        let (h, w) = (x.size()[2], x.size()[3]);
+                        let fg = m.foreground.map(|f| f.narrow(2, 0, h).narrow(3, 0, w).sigmoid());
+                        Some((scores_and_radii(m.logits, m.radii, x, positive), fg))
+                    }
+                    _ => heatmap_scores_and_radii(&self.model, x, positive).map(|sr| (sr, None)),
                 })
-                .map(|(s, r)| {
-                    let s = s.unsqueeze(1).to_kind(Kind::Float);
-                    match r {
-                        Some(r) => Tensor::cat(&[s, r.to_kind(Kind::Float)], 1),
-                        None => s,
-                    }
+                .map(|((s, r), fg)| {
+                    let mut channels = vec![s.unsqueeze(1).to_kind(Kind::Float)];
+                    channels.extend(r.map(|r| r.to_kind(Kind::Float)));
+                    channels.extend(fg.map(|f| f.to_kind(Kind::Float)));
+                    Tensor::cat(&channels, 1)
                 })
                 .ok_or(ClassifyError::NoDenseForm)
             };
@@ -384,11 +401,14 @@ impl Classifier {
                 (outputs(&x)?, None)
             };
             let maps = maps.get(0).to_device(Device::Cpu);
-            let radii = (maps.size()[0] > 1).then(|| maps.narrow(0, 1, RAYS as i64));
+            let extent = self.model.meta.arch.has_extent();
+            let radii = extent.then(|| maps.narrow(0, 1, RAYS as i64));
+            let foreground = foreground.then(|| maps.get(maps.size()[0] - 1));
             Ok(HeatmapMaps {
                 scores: maps.get(0),
                 radii,
                 spread: spread.map(|s| s.get(0).get(0).to_device(Device::Cpu)),
+                foreground,
             })
         })
     }
@@ -403,6 +423,9 @@ struct HeatmapMaps {
     /// With flips and rotations, the scores' standard deviation over them
     /// (H x W).
     spread: Option<Tensor>,
+    /// With a foreground head, the probability that each pixel belongs to
+    /// an object (H x W).
+    foreground: Option<Tensor>,
 }
 
 /// The inference form of a heatmap ResNet (`None` for other networks, and
@@ -410,7 +433,9 @@ struct HeatmapMaps {
 /// running as trained).
 fn fold(model: &Model, channels_last: bool, kind: Kind) -> Option<FoldedHeatmap> {
     match (&model.meta.arch, &model.net) {
-        (Arch::Resnet(c), Net::Resnet(_)) if c.head != Head::Pool => {
+        // The folded form has no foreground head: such a network runs as
+        // trained.
+        (Arch::Resnet(c), Net::Resnet(_)) if c.head != Head::Pool && !model.meta.arch.has_foreground() => {
             FoldedHeatmap::new(&model.vs.variables(), c, channels_last, kind).ok()
         }
         _ => None,
@@ -447,7 +472,7 @@ mod tests {
         let tile: Vec<f32> = (0..3 * h * w).map(|i| ((i * 37) % 251) as f32).collect();
         let dense = c.dense_scores(&tile, h, w, 2).unwrap();
         // Windows every 2 px whose 32 px extent fits: 17 x 25.
-        assert_eq!(dense.len(), 17 * 25);
+        assert_eq!(dense.points.len(), 17 * 25);
         // The window at (24, 16): per-window scoring sees only its own pixels.
         let (x0, y0) = (24usize, 16usize);
         let mut patch = Vec::new();
@@ -459,7 +484,7 @@ mod tests {
             }
         }
         let single = c.scores(&patch, 1).unwrap()[0];
-        let d = dense.iter().find(|p| p.at.x == 40.0 && p.at.y == 32.0).unwrap().score;
+        let d = dense.points.iter().find(|p| p.at.x == 40.0 && p.at.y == 32.0).unwrap().score;
         assert!(d.is_finite() && (0.0..=1.0).contains(&d) && single.is_finite());
     }
 

@@ -17,9 +17,22 @@ const ALIKE: f64 = 0.5;
 /// plus the pairwise term over the unknown ones.
 pub fn foreground_loss(logits: &Tensor, foreground: &Tensor, valid: &Tensor, image: &Tensor) -> Tensor {
     let known = foreground.ne(255.0).to_kind(Kind::Float) * valid;
-    let bce = pixel_bce(logits, &foreground.eq(1.0).to_kind(Kind::Float), &known);
+    let object = foreground.eq(1.0).to_kind(Kind::Float);
+    let bce = pixel_bce(logits, &object, &known);
     let unknown = foreground.eq(255.0).to_kind(Kind::Float) * valid;
-    bce + 0.3 * pairwise(logits, image, &unknown)
+    bce + dice(logits, &object, &known) + 0.3 * pairwise(logits, image, &unknown)
+}
+
+/// One minus the Dice overlap of the head's map with the object pixels,
+/// over known pixels: objects are a few percent of a scene, so
+/// cross-entropy alone keeps an object's inside under even odds long after
+/// the background is learned; the overlap counts object pixels as much as
+/// all the rest.
+fn dice(logits: &Tensor, object: &Tensor, known: &Tensor) -> Tensor {
+    let p = logits.sigmoid() * known;
+    let t = object * known;
+    let overlap = (&p * &t).sum(Kind::Float);
+    1.0 - (overlap * 2.0 + 1.0) / (p.sum(Kind::Float) + t.sum(Kind::Float) + 1.0)
 }
 
 /// Neighbours (right, down, and both diagonals, two pixels apart) of like

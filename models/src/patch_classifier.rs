@@ -5,8 +5,7 @@
 use crate::classifier::{Classifier, ClassifierError};
 use crate::device::DeviceChoice;
 use crate::model_file::ModelMeta;
-use detection::classify::{ClassifyError, PatchBatch, PatchClassifier, PatchSpec};
-use detection::objects::ScoredPoint;
+use detection::classify::{ClassifyError, DenseScores, PatchBatch, PatchClassifier, PatchSpec};
 use std::path::{Path, PathBuf};
 
 /// The model shipped with rsdetect, used when `--model` is not given.
@@ -171,7 +170,7 @@ impl PatchClassifier for TchClassifier {
         height: usize,
         width: usize,
         step: usize,
-    ) -> Result<Vec<ScoredPoint>, ClassifyError> {
+    ) -> Result<DenseScores, ClassifyError> {
         let scored = self.inner.dense_scores(tile, height, width, step);
         crate::memory::release_free_memory_over(HEAP_BUDGET);
         scored

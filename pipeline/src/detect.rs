@@ -12,11 +12,13 @@ use crate::grid::{Grid, Tile};
 use crate::patches::extract;
 use crate::raster::{Raster, RasterInfo, WindowData};
 use crate::resample::Resampling;
-use detection::classify::{ClassifyError, PatchBatch, PatchClassifier, PatchSpec};
+use detection::classify::{ClassifyError, DenseScores, ObjectMaps, PatchBatch, PatchClassifier, PatchSpec};
 use detection::coords::{PixelBox, PixelPoint};
 use detection::objects::{Detection, ScoredPoint};
 use detection::outline::{outline, Bands, Outline, MAX_OUTLINE_RADIUS_M};
+use detection::ring::Ring;
 use detection::suppress::suppress;
+use detection::watershed::{region_outlines, Map, FOREGROUND_THRESHOLD, OUTLINE_TOLERANCE_PX};
 use rayon::prelude::*;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -223,11 +225,11 @@ pub fn detect_raster(
                     classifier
                         .dense_scores(&tile.values, tile.height, tile.width, tile.step)
                         .map_err(classifier_failed)
-                        .map(|scored| {
+                        .map(|DenseScores { points, maps }| {
                             stats.seconds.inference += t.elapsed().as_secs_f64();
                             // A heatmap network scores every pixel, and reports peaks.
-                            stats.classified += if spec.heatmap { tile.height * tile.width } else { scored.len() };
-                            let kept: Vec<ScoredPoint> = scored
+                            stats.classified += if spec.heatmap { tile.height * tile.width } else { points.len() };
+                            let kept: Vec<ScoredPoint> = points
                                 .into_iter()
                                 .filter(|p| p.score >= opts.score_threshold && tile.valid_at(p.at.x, p.at.y))
                                 .collect();
@@ -240,6 +242,10 @@ pub fn detect_raster(
                             } else {
                                 Vec::new()
                             };
+                            // With a foreground head, each surviving peak's
+                            // region of the foreground map, parted from its
+                            // neighbours' along the score map's valleys.
+                            let regions = maps.as_ref().map(|m| foreground_regions(m, &neighbours)).unwrap_or_default();
                             let image = Bands {
                                 values: &tile.values,
                                 bands: spec.bands.len(),
@@ -264,18 +270,25 @@ pub fn detect_raster(
                                     let others: Vec<PixelPoint> =
                                         neighbours.iter().copied().filter(|n| (n.x - x).hypot(n.y - y) > 0.5).collect();
                                     let max_radius = MAX_OUTLINE_RADIUS_M / view_m;
-                                    // A network that learned extents from box or
-                                    // polygon labels knows each object's size; one
-                                    // trained on points leaves it to the imagery.
-                                    let o = match p.radii {
-                                        Some(radii) => Outline {
+                                    // A network with a foreground head measured
+                                    // each object's region; one that learned
+                                    // extents from box or polygon labels knows
+                                    // each object's size; one trained on points
+                                    // leaves it to the imagery.
+                                    let region = neighbours
+                                        .iter()
+                                        .position(|n| *n == p.at)
+                                        .and_then(|k| regions.get(k).cloned().flatten());
+                                    let o: Ring = match (region, p.radii) {
+                                        (Some(region), _) => region,
+                                        (None, Some(radii)) => Outline {
                                             centre: p.at,
                                             radii: radii.map(|r| (r as f64).clamp(0.5, max_radius) as f32),
-                                        },
-                                        None => outline(&image, p.at, &others, max_radius),
+                                        }
+                                        .into(),
+                                        (None, None) => outline(&image, p.at, &others, max_radius).into(),
                                     };
-                                    let o =
-                                        o.moved(|q| PixelPoint { x: tile.origin.0 + q.x, y: tile.origin.1 + q.y }, 1.0);
+                                    let o = o.moved(|q| PixelPoint { x: tile.origin.0 + q.x, y: tile.origin.1 + q.y });
                                     let b = o.bbox();
                                     d.footprint = PixelBox {
                                         x0: b.x0.max(0.0),
@@ -384,7 +397,7 @@ impl Queue {
                         centre: c.centre,
                         footprint: PixelBox::from(c.footprint),
                         score,
-                        outline: c.outline,
+                        outline: c.outline.map(Ring::from),
                         uncertainty: spread,
                     });
                 }
@@ -396,6 +409,17 @@ impl Queue {
     }
 }
 
+/// Each seed's region of a tile's foreground map (see
+/// [`detection::watershed`]), as a ring in the tile's pixels; `None` for a
+/// seed on background.
+fn foreground_regions(maps: &ObjectMaps, seeds: &[PixelPoint]) -> Vec<Option<Ring>> {
+    let map = |values| Map { values, width: maps.width, height: maps.height };
+    region_outlines(map(&maps.foreground), map(&maps.scores), seeds, FOREGROUND_THRESHOLD, OUTLINE_TOLERANCE_PX)
+        .into_iter()
+        .map(|r| r.map(Ring::new))
+        .collect()
+}
+
 /// Detections found in a resampled view, moved to the source's pixel grid
 /// through map coordinates.
 fn to_source_pixels(view: &Raster, source: &Raster, dets: Vec<Detection>) -> Vec<Detection> {
@@ -404,15 +428,12 @@ fn to_source_pixels(view: &Raster, source: &Raster, dets: Vec<Detection>) -> Vec
         .map(|d| {
             let a = to_src(PixelPoint { x: d.footprint.x0, y: d.footprint.y0 });
             let b = to_src(PixelPoint { x: d.footprint.x1, y: d.footprint.y1 });
-            // Source pixels per view pixel, for the outline's radii.
             let c = to_src(d.centre);
-            let step = to_src(PixelPoint { x: d.centre.x + 1.0, y: d.centre.y });
-            let scale = (step.x - c.x).hypot(step.y - c.y);
             Detection {
                 centre: c,
                 footprint: PixelBox { x0: a.x.min(b.x), y0: a.y.min(b.y), x1: a.x.max(b.x), y1: a.y.max(b.y) },
                 score: d.score,
-                outline: d.outline.map(|o| o.moved(to_src, scale)),
+                outline: d.outline.map(|o| o.moved(to_src)),
                 uncertainty: d.uncertainty,
             }
         })

@@ -102,11 +102,11 @@ pub fn features(r: &RasterDetections, class: &str, crs: OutputCrs) -> Result<Fea
         out.push(DetectionFeature::new(
             ring,
             DetectionProperties {
-                area_m2: d.outline.zip(gsd).map(|(o, g)| round(o.area_px() * g.x * g.y, 2)),
+                area_m2: d.outline.as_ref().zip(gsd).map(|(o, g)| round(o.area_px() * g.x * g.y, 2)),
                 class: class.to_owned(),
-                diameter_m: d.outline.zip(gsd).map(|(o, g)| round(o.diameter_px() * g.mean(), 2)),
+                diameter_m: d.outline.as_ref().zip(gsd).map(|(o, g)| round(o.diameter_px() * g.mean(), 2)),
                 pixel_bbox: [b.x0, b.y0, b.x1, b.y1].map(|v| round(v, 3)),
-                pixel_centre: d.outline.map(|_| [round(d.centre.x, 3), round(d.centre.y, 3)]),
+                pixel_centre: d.outline.as_ref().map(|_| [round(d.centre.x, 3), round(d.centre.y, 3)]),
                 score: round(d.score as f64, 6),
                 score_sd: d.uncertainty.map(|u| round(u as f64, 6)),
                 source: source.clone(),

@@ -206,6 +206,30 @@ pub fn class_names(files: &[LabelFile]) -> Vec<(String, usize)> {
     counts
 }
 
+/// Whether an open ring in pixels is a rectangle along the pixel axes:
+/// four corners (repeated corners aside), each side level or upright.
+fn is_box(ring: &[PixelPoint]) -> bool {
+    let mut corners: Vec<PixelPoint> = Vec::with_capacity(5);
+    for &p in ring {
+        if corners.last() != Some(&p) {
+            corners.push(p);
+        }
+    }
+    if corners.len() > 1 && corners.first() == corners.last() {
+        corners.pop();
+    }
+    if corners.len() != 4 {
+        return false;
+    }
+    let span = corners.iter().map(|p| p.x.abs().max(p.y.abs())).fold(1.0, f64::max);
+    let level = |a: PixelPoint, b: PixelPoint| (a.y - b.y).abs() <= 1e-6 * span;
+    let upright = |a: PixelPoint, b: PixelPoint| (a.x - b.x).abs() <= 1e-6 * span;
+    (0..4).all(|k| {
+        let (a, b, c) = (corners[k], corners[(k + 1) % 4], corners[(k + 2) % 4]);
+        (level(a, b) && upright(b, c)) || (upright(a, b) && level(b, c))
+    })
+}
+
 /// The exterior ring of a polygon label (of its largest part), without the
 /// closing point; empty for other geometries.
 fn exterior_ring(geom: &geo::Geometry<f64>) -> Vec<MapPoint> {
@@ -355,13 +379,17 @@ pub fn labels_in_raster(files: &[LabelFile], raster: &Raster) -> Result<Vec<Pixe
                     });
                     let ring: Vec<PixelPoint> =
                         ring_points.by_ref().take(l.ring.len()).map(|p| raster.georef().map_to_pixel(p)).collect();
-                    let outline = match (ring.len() >= 3, bbox) {
+                    // A rectangle along the raster's axes is a box drawn as a
+                    // polygon (QGIS's rectangle tool): it says how far the
+                    // object reaches, not its shape.
+                    let shaped = ring.len() >= 3 && !is_box(&ring);
+                    let outline = match (shaped, bbox) {
                         (true, _) => Some(Outline::of_polygon(c, &ring)),
                         (false, Some(b)) => Some(Outline::of_box(c, b)),
                         (false, None) => None,
                     };
                     if inside(&c) {
-                        let polygon = (ring.len() >= 3).then(|| ring.into());
+                        let polygon = shaped.then(|| ring.into());
                         out.push(PixelLabel { centre: c, bbox, outline, polygon });
                     }
                 }
@@ -409,6 +437,18 @@ pub fn find_label_files(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rectangles_along_the_axes_are_boxes() {
+        let ring = |v: &[(f64, f64)]| v.iter().map(|&(x, y)| PixelPoint { x, y }).collect::<Vec<_>>();
+        // Closed or open, either way round, a repeated corner aside.
+        assert!(is_box(&ring(&[(1.0, 2.0), (5.0, 2.0), (5.0, 7.0), (1.0, 7.0), (1.0, 2.0)])));
+        assert!(is_box(&ring(&[(1.0, 2.0), (1.0, 7.0), (1.0, 7.0), (5.0, 7.0), (5.0, 2.0)])));
+        // A turned square, a triangle, an L: shapes.
+        assert!(!is_box(&ring(&[(3.0, 0.0), (6.0, 3.0), (3.0, 6.0), (0.0, 3.0)])));
+        assert!(!is_box(&ring(&[(0.0, 0.0), (4.0, 0.0), (0.0, 4.0)])));
+        assert!(!is_box(&ring(&[(0.0, 0.0), (4.0, 0.0), (4.0, 2.0), (2.0, 2.0), (2.0, 4.0), (0.0, 4.0)])));
+    }
 
     #[test]
     fn class_names_from_csv_voc_and_ogr() {

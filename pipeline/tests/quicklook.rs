@@ -44,7 +44,7 @@ fn look(width: usize, height: usize) -> (image::RgbImage, Vec<(f64, f64, f64)>) 
         .map(|&(x, y, r)| {
             let centre = PixelPoint { x, y };
             let outline = Outline::circle(centre, r as f32);
-            Detection { footprint: outline.bbox(), outline: Some(outline), ..Detection::at(centre, 0.9) }
+            Detection { footprint: outline.bbox(), outline: Some(outline.into()), ..Detection::at(centre, 0.9) }
         })
         .collect();
     let dir = tempfile::tempdir().unwrap();
