@@ -26,8 +26,8 @@ SPLIT_X = 826  # the left 826 px (about 70% of the crowns) train; the rest tests
 SIZES = [25, 50, 100, None]  # None: every crown of the training part
 
 
-def run(args):
-    r = subprocess.run(args, cwd=ROOT, capture_output=True, text=True)
+def run(args, cwd=ROOT):
+    r = subprocess.run(args, cwd=cwd, capture_output=True, text=True)
     if r.returncode not in (0, 1):
         sys.exit(f"{' '.join(args)} failed:\n{r.stderr}")
     return r

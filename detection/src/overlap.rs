@@ -92,6 +92,16 @@ pub fn polygon_iou(a: &[PixelPoint], b: &[PixelPoint]) -> f64 {
     }
 }
 
+/// The part of `a` inside `b` (their intersection's largest piece, its
+/// outer ring open); `None` when they do not overlap.
+pub fn clipped(a: &[PixelPoint], b: &[PixelPoint]) -> Option<Vec<PixelPoint>> {
+    let inter = geo_polygon(a).intersection(&geo_polygon(b));
+    let largest = inter.0.into_iter().max_by(|p, q| p.unsigned_area().total_cmp(&q.unsigned_area()))?;
+    let mut ring: Vec<PixelPoint> = largest.exterior().0.iter().map(|c| PixelPoint { x: c.x, y: c.y }).collect();
+    ring.pop();
+    (ring.len() >= 3).then_some(ring)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,6 +134,15 @@ mod tests {
         assert!((polygon_iou(&l, &square) - 0.75).abs() < 1e-12);
         let apart = pts(&[(10.0, 10.0), (12.0, 10.0), (12.0, 12.0)]);
         assert_eq!(polygon_iou(&square, &apart), 0.0);
+    }
+
+    #[test]
+    fn a_polygon_clipped_by_another_keeps_what_lies_inside() {
+        let square = pts(&[(0.0, 0.0), (4.0, 0.0), (4.0, 4.0), (0.0, 4.0)]);
+        let right = pts(&[(2.0, -1.0), (6.0, -1.0), (6.0, 5.0), (2.0, 5.0)]);
+        assert!((polygon_area(&clipped(&square, &right).unwrap()) - 8.0).abs() < 1e-12);
+        let apart = pts(&[(10.0, 10.0), (12.0, 10.0), (12.0, 12.0)]);
+        assert_eq!(clipped(&square, &apart), None);
     }
 
     #[test]

@@ -15,7 +15,8 @@ use crate::resample::Resampling;
 use detection::classify::{ClassifyError, DenseScores, ObjectMaps, PatchBatch, PatchClassifier, PatchSpec};
 use detection::coords::{PixelBox, PixelPoint};
 use detection::objects::{Detection, ScoredPoint};
-use detection::outline::{outline, Bands, Outline, MAX_OUTLINE_RADIUS_M};
+use detection::outline::{outline, Bands, Outline, MAX_OUTLINE_RADIUS_M, RAYS};
+use detection::overlap::clipped;
 use detection::ring::Ring;
 use detection::suppress::suppress;
 use detection::watershed::{region_outlines, Map, FOREGROUND_THRESHOLD, OUTLINE_TOLERANCE_PX};
@@ -279,13 +280,23 @@ pub fn detect_raster(
                                         .iter()
                                         .position(|n| *n == p.at)
                                         .and_then(|k| regions.get(k).cloned().flatten());
+                                    let star = |radii: [f32; RAYS], scale: f64| Outline {
+                                        centre: p.at,
+                                        radii: radii.map(|r| (r as f64 * scale).clamp(0.5, max_radius) as f32),
+                                    };
                                     let o: Ring = match (region, p.radii) {
-                                        (Some(region), _) => region,
-                                        (None, Some(radii)) => Outline {
-                                            centre: p.at,
-                                            radii: radii.map(|r| (r as f64).clamp(0.5, max_radius) as f32),
+                                        // A region reaching far past the size the
+                                        // network learned for the object (a closed
+                                        // canopy's foreground runs on to the
+                                        // neighbours) is cut back to that size.
+                                        (Some(region), Some(radii)) => {
+                                            let reach = Ring::from(star(radii, REGION_REACH));
+                                            clipped(region.vertices(), reach.vertices())
+                                                .map(Ring::new)
+                                                .unwrap_or(region)
                                         }
-                                        .into(),
+                                        (Some(region), None) => region,
+                                        (None, Some(radii)) => star(radii, 1.0).into(),
                                         (None, None) => outline(&image, p.at, &others, max_radius).into(),
                                     };
                                     let o = o.moved(|q| PixelPoint { x: tile.origin.0 + q.x, y: tile.origin.1 + q.y });
@@ -408,6 +419,10 @@ impl Queue {
         Ok(())
     }
 }
+
+/// How far past the size its extent head learned (along each ray) an
+/// object's foreground region may reach.
+const REGION_REACH: f64 = 1.2;
 
 /// Each seed's region of a tile's foreground map (see
 /// [`detection::watershed`]), as a ring in the tile's pixels; `None` for a
