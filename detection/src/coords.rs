@@ -106,6 +106,15 @@ pub struct PixelBox {
 }
 
 impl PixelBox {
+    /// The smallest box holding `points`.
+    pub fn around(points: impl IntoIterator<Item = PixelPoint>) -> PixelBox {
+        let mut b = PixelBox { x0: f64::MAX, y0: f64::MAX, x1: f64::MIN, y1: f64::MIN };
+        for p in points {
+            (b.x0, b.y0, b.x1, b.y1) = (b.x0.min(p.x), b.y0.min(p.y), b.x1.max(p.x), b.y1.max(p.y));
+        }
+        b
+    }
+
     /// The box's centre.
     pub fn centre(&self) -> PixelPoint {
         PixelPoint { x: (self.x0 + self.x1) / 2.0, y: (self.y0 + self.y1) / 2.0 }

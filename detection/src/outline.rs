@@ -153,11 +153,7 @@ impl Outline {
 
     /// The bounding box.
     pub fn bbox(&self) -> PixelBox {
-        let mut b = PixelBox { x0: f64::MAX, y0: f64::MAX, x1: f64::MIN, y1: f64::MIN };
-        for p in self.vertices() {
-            (b.x0, b.y0, b.x1, b.y1) = (b.x0.min(p.x), b.y0.min(p.y), b.x1.max(p.x), b.y1.max(p.y));
-        }
-        b
+        PixelBox::around(self.vertices())
     }
 
     /// The same outline in another pixel grid of the same place: `to` moves
