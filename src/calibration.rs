@@ -5,12 +5,14 @@
 use crate::error::{backend, Error, Result};
 use crate::training::chip_curves;
 use detection::classify::PatchClassifier;
-use detection::evaluate::{add_curves, best_f1, best_f1_centred, sweep, sweep_thresholds, Counts, ScoredBox};
+use detection::evaluate::{add_curves, best_f1, best_f1_centred, matched, sweep, sweep_thresholds, Counts, ScoredBox};
 use detection::formats::detect_config::Config;
 use detection::formats::train_config::CalibrateSection;
-use detection::formats::training::{Calibration, SetCounts, SuppressionTrial};
+use detection::formats::training::{Calibration, ProbabilityFit, SetCalibration, SetCounts, SuppressionTrial};
 use detection::objects::{Detection, PixelLabel};
 use detection::options::CandidateSource;
+use detection::reliability::reliability;
+use detection::score_map::{judged_at_own_level, ScoreMap};
 use models::train::Chips;
 use models::TchClassifier;
 use pipeline::detect::detect_raster;
@@ -30,6 +32,10 @@ pub trait CalibrationProgress {
 /// raster, in its pixels, with metres per pixel.
 type Scene = (Vec<Detection>, Vec<PixelLabel>, f64);
 
+/// The best point so far: its threshold's index, suppression, counts, the
+/// curves at that suppression (all sets, then each set), and its scenes.
+type Best = (usize, f64, Counts, Vec<Vec<Counts>>, Vec<Scene>);
+
 /// Chooses and stores the operating point of the model at `model_path`,
 /// over the rasters of every validation set together, and reports each
 /// set's counts there (e.g. the same places in two years).
@@ -47,6 +53,9 @@ pub fn calibrate_model(
     let set_of: Vec<usize> = sets.iter().enumerate().flat_map(|(i, (_, r))| std::iter::repeat_n(i, r.len())).collect();
     let mut classifier = TchClassifier::load(model_path, device)?;
     classifier.set_tta(section.tta);
+    // The map to probabilities is fitted on raw scores (a model calibrated
+    // before is fitted afresh).
+    classifier.use_raw_scores();
     // Labels and pixel size per raster do not depend on the suppression tried.
     let mut truths: Vec<(Vec<PixelLabel>, f64)> = Vec::with_capacity(rasters.len());
     for path in &rasters {
@@ -55,9 +64,7 @@ pub fn calibrate_model(
         truths.push((truth, raster.info().distance_scale()));
     }
     let thresholds = sweep_thresholds();
-    // The best point so far: its threshold's index, suppression, counts, and
-    // the curves at that suppression (all sets, then each set).
-    let mut best: Option<(usize, f64, Counts, Vec<Vec<Counts>>)> = None;
+    let mut best: Option<Best> = None;
     let mut table = Vec::new();
     for &s in &section.suppression_m {
         // Score as detect will with this suppression distance (the window
@@ -80,26 +87,47 @@ pub fn calibrate_model(
             add_curves(&mut per_set[set], &curve);
         }
         let (k, c) = best_f1(&totals).expect("thresholds");
-        if best.as_ref().is_none_or(|b| c.f1 > b.2.f1) {
-            let mut curves = vec![totals.clone()];
-            curves.extend(per_set.iter().cloned());
-            best = Some((k, s, c, curves));
-        }
         table.push(trial(s, opts.source.clone(), thresholds[k], c, say));
+        if best.as_ref().is_none_or(|b| c.f1 > b.2.f1) {
+            let mut curves = vec![totals];
+            curves.extend(per_set);
+            best = Some((k, s, c, curves, scenes));
+        }
     }
-    let (k, suppression, counts, curves) =
+    let (k, suppression, counts, curves, scenes) =
         best.ok_or_else(|| Error::Nothing("no validation data to calibrate on".into()))?;
     if found_nothing(model_path, &counts, say) {
         return Ok(());
     }
-    let threshold = thresholds[k];
-    let set_counts: Vec<Counts> = curves[1..].iter().map(|c| c[k]).collect();
+    let raw_threshold = thresholds[k];
     let mut names = vec!["all validation rasters".to_string()];
     names.extend(sets.iter().map(|(n, _)| n.clone()));
+    let fitted = fit_probabilities(&scenes, &set_of, &names, raw_threshold, rule, model_path)?;
+    let to_probability = |t: f64| fitted.as_ref().map_or(t, |(map, _)| map.apply(t));
+    let threshold = to_probability(raw_threshold);
+    let set_counts: Vec<Counts> = curves[1..].iter().map(|c| c[k]).collect();
     let shown = if sets.len() > 1 { &curves[..] } else { &curves[..1] };
     let png = model_path.with_extension("operating-point.png");
-    plot_f1(&png, &thresholds, shown, &names, threshold)?;
-    let model = models::Model::load(model_path, models::Device::Cpu)?;
+    // The curves over the thresholds a user sets: probabilities.
+    let mapped: Vec<f64> = thresholds.iter().map(|&t| to_probability(t)).collect();
+    plot_f1(&png, &mapped, shown, &names, threshold)?;
+    match &fitted {
+        Some((_, fit)) => {
+            for c in &fit.per_set {
+                say.say(&format!(
+                    "  {}: expected calibration error {:.3} with raw scores, {:.3} as probabilities ({} detections)",
+                    c.name, c.raw, c.calibrated, c.detections
+                ));
+            }
+        }
+        None => say.say(
+            "  scores stay the network's own: on these validation rasters they do not tell right detections from \
+             wrong ones (all right, or right as often at low scores as at high), so no map to probabilities is fitted",
+        ),
+    }
+    let (map, fit) = fitted.unzip();
+    let mut model = models::Model::load(model_path, models::Device::Cpu)?;
+    model.meta.score_map = map;
     store(
         model,
         model_path,
@@ -120,6 +148,7 @@ pub fn calibrate_model(
             } else {
                 vec![]
             },
+            probabilities: fit,
         },
     )?;
     say.say(&format!(
@@ -154,7 +183,10 @@ pub fn calibrate_on_chips(
     say: &mut dyn CalibrationProgress,
 ) -> Result<()> {
     let rule = section.rule;
-    let model = models::Model::load(model_path, models::Device::Cpu)?;
+    let mut model = models::Model::load(model_path, models::Device::Cpu)?;
+    // A few held-out blocks are too few to fit probabilities on: the
+    // scores stay the network's own, and so does the threshold.
+    model.meta.score_map = None;
     let thresholds = sweep_thresholds();
     let mut best: Option<(usize, f64, Counts, Vec<Counts>)> = None;
     let mut table = Vec::new();
@@ -188,6 +220,7 @@ pub fn calibrate_on_chips(
             validation: counts,
             per_suppression: table,
             per_set: vec![],
+            probabilities: None,
         },
     )?;
     say.say(&format!(
@@ -199,6 +232,65 @@ pub fn calibrate_on_chips(
         val.len()
     ));
     Ok(())
+}
+
+/// Fits the map from raw score to probability on the validation detections
+/// at the chosen suppression (each judged among those scoring at least
+/// its own score, and at the operating point those above it), draws the
+/// reliability of the mapped scores at the operating point beside the model
+/// (`MODEL.reliability.png`), and measures the calibration error there, all
+/// rasters and each set (`names`: "all", then one per set of `set_of`).
+fn fit_probabilities(
+    scenes: &[Scene],
+    set_of: &[usize],
+    names: &[String],
+    raw_threshold: f64,
+    rule: detection::evaluate::MatchRule,
+    model_path: &Path,
+) -> Result<Option<(ScoreMap, ProbabilityFit)>> {
+    let floor = scenes.iter().flat_map(|s| s.0.iter()).map(|d| d.score as f64).fold(f64::INFINITY, f64::min);
+    let mut levels: Vec<f64> =
+        sweep_thresholds().into_iter().filter(|&t| t < raw_threshold && t >= floor.min(raw_threshold)).collect();
+    levels.push(raw_threshold);
+    // (raw score, right, set) of every detection above the floor.
+    let mut judged: Vec<(f64, bool, usize)> = Vec::new();
+    for ((dets, truth, pixel_m), &set) in scenes.iter().zip(set_of) {
+        let boxes: Vec<ScoredBox> = dets.iter().map(ScoredBox::from).collect();
+        let ok = judged_at_own_level(&boxes, |b| b.score, &levels, |kept| matched(kept, truth, rule, *pixel_m));
+        judged.extend(boxes.iter().zip(ok).map(|(b, ok)| (b.score, ok, set)));
+    }
+    let scores: Vec<f64> = judged.iter().map(|j| j.0).collect();
+    let correct: Vec<bool> = judged.iter().map(|j| j.1).collect();
+    let Some(map) = ScoreMap::fit(&scores, &correct) else {
+        return Ok(None);
+    };
+    // At the operating point: the detections a user gets, raw and mapped.
+    let at_point: Vec<&(f64, bool, usize)> = judged.iter().filter(|j| j.0 >= raw_threshold).collect();
+    let ece = |of: &dyn Fn(usize) -> bool| {
+        let chosen: Vec<&&(f64, bool, usize)> = at_point.iter().filter(|j| of(j.2)).collect();
+        let ok: Vec<bool> = chosen.iter().map(|j| j.1).collect();
+        let raw: Vec<f64> = chosen.iter().map(|j| j.0).collect();
+        let mapped: Vec<f64> = raw.iter().map(|&s| map.apply(s)).collect();
+        (chosen.len(), reliability(&raw, &ok), reliability(&mapped, &ok))
+    };
+    let mut per_set = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        if i > 0 && names.len() == 2 {
+            break;
+        }
+        let (n, raw, calibrated) = if i == 0 { ece(&|_| true) } else { ece(&|s| s == i - 1) };
+        if i == 0 {
+            crate::evaluate::reliability_diagram(&model_path.with_extension("reliability.png"), &calibrated)
+                .map_err(backend)?;
+        }
+        per_set.push(SetCalibration {
+            name: name.clone(),
+            detections: n,
+            raw: raw.expected_calibration_error,
+            calibrated: calibrated.expected_calibration_error,
+        });
+    }
+    Ok(Some((map, ProbabilityFit { detections: judged.len(), raw_threshold, per_set })))
 }
 
 /// Whether validation matched no object at any threshold (or held none):

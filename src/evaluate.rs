@@ -198,7 +198,7 @@ pub fn evaluate(req: &EvaluateRequest, on_error: &mut dyn FnMut(&str)) -> Result
 
 /// Each score bin's share of true detections against its mean score, with
 /// the diagonal a calibrated model follows and the detections per bin.
-fn reliability_diagram(path: &Path, r: &Reliability) -> std::result::Result<(), Box<dyn std::error::Error>> {
+pub(crate) fn reliability_diagram(path: &Path, r: &Reliability) -> std::result::Result<(), Box<dyn std::error::Error>> {
     use plotters::prelude::*;
     let root = BitMapBackend::new(path, (600, 560)).into_drawing_area();
     root.fill(&WHITE)?;

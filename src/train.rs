@@ -394,7 +394,7 @@ impl TrainPlan {
         meta.suppression_m =
             cfg.calibrate.suppression_m.get(cfg.calibrate.suppression_m.len() / 2).copied().unwrap_or(3.0);
         if let Some(m) = &inherited {
-            (meta.score_threshold, meta.suppression_m) = (m.score_threshold, m.suppression_m);
+            (meta.score_threshold, meta.suppression_m) = (m.raw_score_threshold(), m.suppression_m);
         }
         let (n_train_examples, n_val_examples) = (Some(train_data.len()), Some(val_data.len()));
         meta.training = Some(TrainingRecord {

@@ -18,6 +18,7 @@ pub mod outline;
 pub mod overlap;
 pub mod reliability;
 pub mod ring;
+pub mod score_map;
 pub mod shape_fit;
 pub mod suggest;
 pub mod suppress;

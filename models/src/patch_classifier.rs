@@ -6,6 +6,7 @@ use crate::classifier::{Classifier, ClassifierError};
 use crate::device::DeviceChoice;
 use crate::model_file::ModelMeta;
 use detection::classify::{ClassifyError, DenseScores, PatchBatch, PatchClassifier, PatchSpec};
+use detection::score_map::ScoreMap;
 use std::path::{Path, PathBuf};
 
 /// The model shipped with rsdetect, used when `--model` is not given.
@@ -77,6 +78,9 @@ pub struct TchClassifier {
     inner: Classifier,
     spec: PatchSpec,
     path: PathBuf,
+    /// The model's map from raw score to probability, applied to every
+    /// score reported (none: raw scores).
+    score_map: Option<ScoreMap>,
 }
 
 impl TchClassifier {
@@ -106,7 +110,8 @@ impl TchClassifier {
             },
             learned_gsd_m: m.imagery.as_ref().map(|i| i.gsd_m),
         };
-        Ok(TchClassifier { inner, spec, path: path.to_owned() })
+        let score_map = m.score_map.clone();
+        Ok(TchClassifier { inner, spec, path: path.to_owned(), score_map })
     }
 
     /// The device it runs on, with its precision where reduced, for run.json.
@@ -136,6 +141,20 @@ impl TchClassifier {
         self.inner.set_mixed_precision(on);
     }
 
+    /// Reports the network's raw scores, without the model's map to
+    /// probabilities (what calibration fits the map on).
+    pub fn use_raw_scores(&mut self) {
+        self.score_map = None;
+    }
+
+    /// A raw score as reported: through the model's map when it has one.
+    fn reported(&self, raw: f32) -> f32 {
+        match &self.score_map {
+            Some(m) => m.apply(raw as f64) as f32,
+            None => raw,
+        }
+    }
+
     /// Whether it does.
     pub fn tta(&self) -> bool {
         self.inner.tta()
@@ -153,14 +172,16 @@ impl PatchClassifier for TchClassifier {
     }
 
     fn scores(&mut self, batch: &PatchBatch) -> Result<Vec<f32>, ClassifyError> {
-        self.inner.scores(&batch.data, batch.len)
+        let raw = self.inner.scores(&batch.data, batch.len)?;
+        Ok(raw.into_iter().map(|s| self.reported(s)).collect())
     }
 
     fn scores_with_spread(&mut self, batch: &PatchBatch) -> Result<Vec<(f32, Option<f32>)>, ClassifyError> {
         let (scores, spread) = self.inner.scores_and_spread(&batch.data, batch.len)?;
+        // The spread stays in raw units: it ranks detections by doubt.
         Ok(match spread {
-            Some(sd) => scores.into_iter().zip(sd).map(|(s, u)| (s, Some(u))).collect(),
-            None => scores.into_iter().map(|s| (s, None)).collect(),
+            Some(sd) => scores.into_iter().zip(sd).map(|(s, u)| (self.reported(s), Some(u))).collect(),
+            None => scores.into_iter().map(|s| (self.reported(s), None)).collect(),
         })
     }
 
@@ -171,8 +192,15 @@ impl PatchClassifier for TchClassifier {
         width: usize,
         step: usize,
     ) -> Result<DenseScores, ClassifyError> {
-        let scored = self.inner.dense_scores(tile, height, width, step);
+        let mut scored = self.inner.dense_scores(tile, height, width, step);
         crate::memory::release_free_memory_over(HEAP_BUDGET);
+        // Peaks are found on the raw map (the map to probabilities keeps
+        // their order); only their scores are reported as probabilities.
+        if let (Ok(d), Some(_)) = (&mut scored, &self.score_map) {
+            for p in &mut d.points {
+                p.score = self.reported(p.score);
+            }
+        }
         scored
     }
 

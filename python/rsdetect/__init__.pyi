@@ -89,7 +89,9 @@ class Model:
         pixel) and the detections are in pixel coordinates (x = column, y = -row)."""
     def heatmap(self, array: npt.ArrayLike, gsd: float | None = None) -> npt.NDArray[np.float32]:
         """A heatmap network's score at every pixel (rows x cols), the array taken at the model's
-        ground sample distance (``card["gsd_m"]``)."""
+        ground sample distance (``card["gsd_m"]``): the network's raw scores, whose peaks are the
+        detections (a detection's ``score`` is its peak's through the model's map to probability,
+        ``card["score_map"]``, where the model has one)."""
     @property
     def card(self) -> dict[str, Any]:
         """The model's facts: network, bands, gsd_m, classes, score threshold, training record, path."""

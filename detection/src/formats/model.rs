@@ -56,6 +56,12 @@ pub struct ModelMeta {
     /// judged against before a run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub imagery: Option<crate::applicability::Imagery>,
+    /// The map from the network's raw peak score to the probability that a
+    /// detection is a real object, fitted when the operating point was
+    /// chosen: scores and the threshold are then probabilities. Without it
+    /// scores are the network's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score_map: Option<crate::score_map::ScoreMap>,
 }
 
 impl ModelMeta {
@@ -80,6 +86,19 @@ impl ModelMeta {
             data_type: None,
             training: None,
             imagery: None,
+            score_map: None,
+        }
+    }
+
+    /// The score threshold in the network's raw scores: the threshold
+    /// itself without a score map, else the raw threshold the map was
+    /// fitted at (what a run that starts from this model's weights
+    /// validates with, before its own calibration).
+    pub fn raw_score_threshold(&self) -> f32 {
+        let fitted = self.training.as_ref().and_then(|t| t.calibration.as_ref()).and_then(|c| c.probabilities.as_ref());
+        match (&self.score_map, fitted) {
+            (Some(_), Some(fit)) => fit.raw_threshold as f32,
+            _ => self.score_threshold,
         }
     }
 
@@ -105,6 +124,9 @@ impl ModelMeta {
         }
         if let Arch::Resnet(c) = &self.arch {
             c.validate()?;
+        }
+        if let Some(m) = &self.score_map {
+            m.validate()?;
         }
         Ok(())
     }

@@ -269,6 +269,40 @@ pub struct Calibration {
     /// at the chosen point.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub per_set: Vec<SetCounts>,
+    /// When scores were mapped to probabilities there: how well they read
+    /// as such. `score_threshold` is then a probability, and the
+    /// thresholds of `per_suppression` raw scores.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probabilities: Option<ProbabilityFit>,
+}
+
+/// How the map from raw score to probability was fitted, and how well
+/// scores read as probabilities before and after it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProbabilityFit {
+    /// Validation detections fitted on (all above the floor, each judged
+    /// among those scoring at least its own score).
+    pub detections: usize,
+    /// The chosen threshold in raw scores.
+    pub raw_threshold: f64,
+    /// Expected calibration error of the detections at the operating
+    /// point, all validation rasters and then each set.
+    pub per_set: Vec<SetCalibration>,
+}
+
+/// One validation set's expected calibration error at the operating point.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetCalibration {
+    /// The set's name.
+    pub name: String,
+    /// Its detections at the operating point.
+    pub detections: usize,
+    /// With raw scores.
+    pub raw: f64,
+    /// With the map's probabilities.
+    pub calibrated: f64,
 }
 
 /// One validation set's counts at the chosen operating point.

@@ -39,7 +39,7 @@ class DetectAlgorithm(RsdetectAlgorithm):
         self.addParameter(
             QgsProcessingParameterNumber(
                 "SCORE_THRESHOLD",
-                "Keep detections scoring at least (empty: the model's threshold)",
+                "Keep detections scoring at least (the shipped models' scores are probabilities; empty: the model's threshold)",
                 QgsProcessingParameterNumber.Double,
                 optional=True,
                 minValue=0.0,
