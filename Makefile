@@ -115,12 +115,15 @@ model: build
 	  --out $(STAGES)/rgb-2020.safetensors && \
 	$(BIN) train --images $(URBAN)/images $(TRAIN_SETS) --labels $(URBAN)/json --bands 1,2,3 \
 	  --config configs/train-naip-trees-2years-tune.toml --init $(STAGES)/rgb-2020.safetensors --device cpu \
+	  --out $(STAGES)/rgb-2years.safetensors && \
+	$(BIN) train --images $(URBAN)/images $(TRAIN_SETS) --labels $(URBAN)/json --bands 1,2,3 \
+	  --config configs/train-naip-trees-2years-longer.toml --init $(STAGES)/rgb-2years.safetensors --device cpu \
 	  --out $(STAGES)/default.safetensors && \
 	$(BIN) train --images $(URBAN)/images $(TRAIN_SETS) --labels $(URBAN)/json --bands 1,2,3,4 \
 	  --config configs/train-naip-trees-2years-tune.toml --init $(STAGES)/default.safetensors --device cpu \
 	  --out $(STAGES)/rgbn.safetensors && \
 	for m in default rgbn; do \
-	  for part in safetensors log.csv curves.png operating-point.png; do cp $(STAGES)/$$m.$$part models/weights/; done; \
+	  for part in safetensors log.csv curves.png operating-point.png reliability.png; do cp $(STAGES)/$$m.$$part models/weights/; done; \
 	done
 
 test: build python
