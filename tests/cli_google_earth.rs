@@ -115,7 +115,7 @@ fn detections_of_an_ungeoreferenced_raster_come_back_as_the_same_labels_and_area
         let b: Vec<f64> = (0..4).map(|i| f["properties"]["pixel_bbox"][i].as_f64().unwrap()).collect();
         assert!(b[0] <= c && c <= b[2] && b[1] <= r && r <= b[3], "{b:?} holds ({c}, {r})");
     }
-    let (tp, fp, fn_) = scores(&out, &found, "distance:1", &dir.path().join("self.json"));
+    let (tp, fp, fn_) = scores(&out, &found, "center-in-label", &dir.path().join("self.json"));
     assert_eq!((tp, fp, fn_), (n as u64, 0, 0), "every detection is its own label");
 
     let model = dir.path().join("m.safetensors");
