@@ -86,7 +86,7 @@ demo: build
 	@echo "- the shipped model finds every shrub of the synthetic scene and nothing else, each outlined at its size;"
 	@echo "  on NAIP urban trees at 0.6 m, what it was made for, it scores F1 0.76 on held-out tiles."
 	@echo "- it does NOT apply to the NEON tile: 0.1 m closed forest, 6x finer than its 0.6 m (the warning above);"
-	@echo "  it finds 5 of 61 crowns there. Fine-tune on a few labelled tiles: rsdetect train --init default (README)."
+	@echo "  it finds 4 of 61 crowns there. Fine-tune on a few labelled tiles: rsdetect train --init default (README)."
 	@echo "- why it decided: out/demo/why/ holds, for the 3 best detections of each raster, the map of the pixels"
 	@echo "  its score rests on (a GeoTIFF on the raster's grid and a PNG over the image)."
 
@@ -99,12 +99,15 @@ eval-val: build
 	  $(BIN) evaluate --detections out/$$set --labels $(URBAN)/json --match distance:6 --sweep --out out/$$set/eval.json; \
 	done
 
-# Reproduces each shipped model byte for byte (about two hours on 2 CPU
-# cores), in stages under out/models/, each copied with its log, curves and
-# operating-point plot into models/weights/: the 2020 RGB model
-# (configs/train-naip-trees.toml), tuned on both years into the default
-# (configs/train-naip-trees-2years-tune.toml), which starts the RGB + near-IR
-# model (the same tuning, its near-IR weights starting at zero).
+# Reproduces each shipped model byte for byte (about two and a half hours on
+# 2 CPU cores), in stages under out/models/, each copied with its log,
+# curves, operating-point plot and reliability diagram into models/weights/:
+# the 2020 RGB model (configs/train-naip-trees.toml), tuned on both years
+# (configs/train-naip-trees-2years-tune.toml), tuned longer into the default
+# (configs/train-naip-trees-2years-longer.toml), which starts the RGB +
+# near-IR model (the two-year tuning, its near-IR weights starting at zero).
+# Each stage ends by choosing the operating point and fitting the map from
+# raw score to probability on both years' validation tiles.
 TRAIN_SETS   := --list $(URBAN)/train_socal.txt --list $(URBAN)/train_socal_2018.txt \
                 --val-list $(URBAN)/val_socal.txt --val-list $(URBAN)/val_socal_2018.txt
 STAGES       := out/models

@@ -145,8 +145,8 @@ mod tests {
     }
 
     /// The shipped model's metadata reads into the typed struct and writes
-    /// back byte for byte, training record and calibration included: what
-    /// `make model` wrote before these structs existed, they write again.
+    /// back byte for byte, training record, calibration and score map
+    /// included: what `make model` wrote, they write again.
     #[test]
     fn the_shipped_metadata_round_trips_exactly() {
         for (name, epochs) in [("default", 12), ("rgbn", 6)] {
@@ -158,6 +158,11 @@ mod tests {
             assert_eq!(record.epochs, Some(epochs), "{name}");
             let calibration = record.calibration.as_ref().expect("an operating point");
             assert_eq!((calibration.per_suppression.len(), calibration.per_set.len()), (3, 2), "{name}");
+            // Scores are probabilities: the map, and the threshold it gives the raw one.
+            let (map, fit) = (meta.score_map.as_ref().expect("a score map"), calibration.probabilities.as_ref());
+            let raw = fit.expect("the map's fit").raw_threshold;
+            assert_eq!(meta.score_threshold, map.apply(raw) as f32, "{name}");
+            assert_eq!(meta.raw_score_threshold(), raw as f32, "{name}");
             assert_eq!(serde_json::to_string(&meta).unwrap(), text, "{name}");
         }
     }
