@@ -8,7 +8,8 @@ use detection::classify::PatchClassifier;
 use detection::evaluate::{add_curves, best_f1, best_f1_centred, matched, sweep, sweep_thresholds, Counts, ScoredBox};
 use detection::formats::detect_config::Config;
 use detection::formats::train_config::CalibrateSection;
-use detection::formats::training::{Calibration, ProbabilityFit, SetCalibration, SetCounts, SuppressionTrial};
+use detection::formats::training::{Calibration, HaloFit, ProbabilityFit, SetCalibration, SetCounts, SuppressionTrial};
+use detection::halo::{self, HaloTrial};
 use detection::objects::{Detection, PixelLabel};
 use detection::options::CandidateSource;
 use detection::reliability::reliability;
@@ -27,6 +28,9 @@ pub trait CalibrationProgress {
     /// `done` of `total` validation rasters are scored at `suppression_m`.
     fn scored(&mut self, _suppression_m: f64, _done: usize, _total: usize) {}
 }
+
+/// Raw scores below this are not validation detections.
+const CALIBRATION_FLOOR: f32 = 0.05;
 
 /// Detections (all above a low floor) and labels of each validation
 /// raster, in its pixels, with metres per pixel.
@@ -69,7 +73,7 @@ pub fn calibrate_model(
     for &s in &section.suppression_m {
         // Score as detect will with this suppression distance (the window
         // stride derives from it), keeping everything above a low floor.
-        let config = Config { suppression_m: Some(s), score_threshold: Some(0.05), ..Config::default() };
+        let config = Config { suppression_m: Some(s), score_threshold: Some(CALIBRATION_FLOOR), ..Config::default() };
         let mut opts = config.resolve(classifier.spec())?;
         opts.declared = declared;
         let mut scenes: Vec<Scene> = Vec::new();
@@ -126,8 +130,10 @@ pub fn calibrate_model(
         ),
     }
     let (map, fit) = fitted.unzip();
+    let halo = measure_halo(&mut classifier, &rasters, declared, say)?;
     let mut model = models::Model::load(model_path, models::Device::Cpu)?;
     model.meta.score_map = map;
+    model.meta.halo = halo.as_ref().map(|h| h.chosen);
     store(
         model,
         model_path,
@@ -149,6 +155,7 @@ pub fn calibrate_model(
                 vec![]
             },
             probabilities: fit,
+            halo,
         },
     )?;
     say.say(&format!(
@@ -221,6 +228,7 @@ pub fn calibrate_on_chips(
             per_suppression: table,
             per_set: vec![],
             probabilities: None,
+            halo: None,
         },
     )?;
     say.say(&format!(
@@ -232,6 +240,62 @@ pub fn calibrate_on_chips(
         val.len()
     ));
     Ok(())
+}
+
+/// Measures a heatmap network's halo on the validation `rasters` (see
+/// [`detection::halo`]): each cut into small cores, scored with the patch
+/// side of context around each and with halos on the network's stride,
+/// from the smallest up until two in a row keep the detections. `None` for
+/// networks without a dense form of their own.
+fn measure_halo(
+    classifier: &mut TchClassifier,
+    rasters: &[PathBuf],
+    declared: pipeline::raster::Declared,
+    say: &mut dyn CalibrationProgress,
+) -> Result<Option<HaloFit>> {
+    let spec = classifier.spec().clone();
+    let Some(stride) = spec.dense_stride.filter(|_| spec.heatmap) else { return Ok(None) };
+    let reference = spec.patch.div_ceil(stride) * stride;
+    let mut scored = |halo: usize| -> Result<Vec<Vec<Detection>>> {
+        let config = Config {
+            tile: Some(halo::MEASURING_CORE),
+            halo: Some(halo),
+            score_threshold: Some(CALIBRATION_FLOOR),
+            ..Config::default()
+        };
+        let mut opts = config.resolve(&spec)?;
+        opts.declared = declared;
+        rasters.iter().map(|p| Ok(detect_raster(p, classifier, &opts, &mut |_, _| {})?.detections)).collect()
+    };
+    let truth = scored(reference)?;
+    let mut trials: Vec<HaloTrial> = Vec::new();
+    for halo in (stride..reference).step_by(stride) {
+        let mut t = HaloTrial { halo, changed: 0, max_score_change: 0.0 };
+        for (a, b) in truth.iter().zip(scored(halo)?) {
+            halo::compare(a, &b, CALIBRATION_FLOOR as f64, &mut t);
+        }
+        say.say(&format!(
+            "  halo {halo} px: {} detections changed, raw scores by up to {:.4}",
+            t.changed, t.max_score_change
+        ));
+        trials.push(t);
+        if trials.len() >= 2 && trials[trials.len() - 2..].iter().all(HaloTrial::keeps_detections) {
+            break;
+        }
+    }
+    let chosen = halo::least_keeping(&trials).unwrap_or(reference);
+    say.say(&format!(
+        "  dense tiles read {chosen} px of context around their cores (the patch: {reference} px): the least that \
+         leaves every validation detection where it is, its raw score within {}",
+        halo::SCORE_TOLERANCE
+    ));
+    Ok(Some(HaloFit {
+        core: halo::MEASURING_CORE,
+        reference,
+        detections: truth.iter().map(Vec::len).sum(),
+        trials,
+        chosen,
+    }))
 }
 
 /// Fits the map from raw score to probability on the validation detections

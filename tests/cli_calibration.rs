@@ -41,6 +41,8 @@ fn detect_and_evaluate(urban: &Path, list: &Path, model: &Path, out: &Path, extr
 /// those tiles, the same network finds the same trees at the same places,
 /// each score the map's value of its raw score, the threshold the map's
 /// value of the raw one, and the calibration error under 0.05 there.
+/// Calibration also measures the halo dense tiles need, and with it 64 px
+/// tile cores find the same trees as with the whole patch of context.
 /// Skipped without ../shared.
 #[test]
 fn calibrated_scores_read_as_probabilities_and_find_the_same_trees() {
@@ -107,4 +109,30 @@ fn calibrated_scores_read_as_probabilities_and_find_the_same_trees() {
     let ece = |r: &Value| r["calibration"]["expected_calibration_error"].as_f64().unwrap();
     assert!(ece(&raw_report) > 0.3, "{}", ece(&raw_report));
     assert!(ece(&report) < 0.05, "{}", ece(&report));
+
+    // The halo measured there: the least of those tried after which all
+    // keep the detections, under the patch; the model's tiles read it.
+    let fit = meta.training.as_ref().and_then(|t| t.calibration.as_ref()).and_then(|c| c.halo.clone());
+    let fit = fit.expect("the halo's record");
+    assert_eq!(meta.halo, Some(fit.chosen));
+    assert_eq!(fit.reference, 96);
+    assert!(fit.chosen < fit.reference && fit.chosen % 8 == 0, "{fit:?}");
+    assert!(fit.trials.windows(2).all(|w| w[0].halo < w[1].halo));
+    assert!(fit.trials.iter().filter(|t| t.halo >= fit.chosen).all(|t| t.keeps_detections()), "{fit:?}");
+    assert!(!fit.trials[0].keeps_detections(), "{fit:?}");
+    assert!(text(&o.stderr).contains(&format!("read {} px of context", fit.chosen)), "{}", text(&o.stderr));
+    // With it, 64 px cores find what they find with the whole patch around
+    // them: the same trees, raw scores within the tolerance.
+    let cores = |halo: usize, name: &str| {
+        let config = dir.path().join(format!("{name}.toml"));
+        std::fs::write(&config, format!("tile = 64\nhalo = {halo}\nreduced_precision = false\n")).unwrap();
+        detect_and_evaluate(&urban, &list, &raw_model, &dir.path().join(name), &["--config", s(&config)]).0
+    };
+    let (whole, measured) = (cores(96, "whole"), cores(fit.chosen, "measured"));
+    assert_eq!(whole.len(), measured.len());
+    for (a, b) in whole.iter().zip(&measured) {
+        assert_eq!(a["properties"]["pixel_centre"], b["properties"]["pixel_centre"]);
+        let (sa, sb) = (a["properties"]["score"].as_f64().unwrap(), b["properties"]["score"].as_f64().unwrap());
+        assert!((sa - sb).abs() <= detection::halo::SCORE_TOLERANCE + 1e-6, "{sa} against {sb}");
+    }
 }

@@ -37,6 +37,14 @@ pub struct PatchSpec {
     /// The finest and coarsest ground sample distance of the imagery the
     /// model learned from, when the network saw it resampled.
     pub learned_gsd_m: Option<[f64; 2]>,
+    /// Dense scoring: the context, pixels, a tile needs around its core
+    /// for the scores there to be those of unlimited context (measured for
+    /// the model; `None`: the patch side).
+    pub halo: Option<usize>,
+    /// The tile core side this classifier runs best at, when it knows
+    /// better than the pipeline's default (a heatmap network in bf16 holds
+    /// half the activations a pixel, so larger tiles fit).
+    pub tile: Option<usize>,
 }
 
 /// Patches in one batch, channels first: `len * bands * patch * patch`

@@ -12,6 +12,7 @@ pub mod error_ranking;
 pub mod evaluate;
 pub mod examples;
 pub mod formats;
+pub mod halo;
 pub mod objects;
 pub mod options;
 pub mod outline;

@@ -72,6 +72,10 @@ pub struct DetectOptions {
     pub declared: Declared,
     /// How the raster is resampled to the model's ground sample distance.
     pub resampling: Resampling,
+    /// Dense scoring: pixels of context read around each tile's core
+    /// (rounded up to the network's stride); `None` for other sources.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub halo: Option<usize>,
 }
 
 /// What a user states about rasters that lack it: the one rule every

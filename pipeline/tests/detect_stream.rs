@@ -31,6 +31,8 @@ impl DarkCentre {
                 data_type: None,
                 training_stats: None,
                 learned_gsd_m: None,
+                halo: None,
+                tile: None,
             },
         }
     }
@@ -84,6 +86,7 @@ fn options(source: CandidateSource, tile: usize) -> DetectOptions {
         suppression_m: 3.0,
         declared: Default::default(),
         resampling: Resampling::Average,
+        halo: None,
     }
 }
 

@@ -97,7 +97,7 @@ pub fn detect_config(py: Python<'_>, config: Option<PathBuf>, options: Option<&B
     }
     serde_json::from_value(table).map_err(|e| {
         config_err(format!(
-            "detect option: {e} (options are the detect config's keys: mode, tile, batch, score_threshold, \
+            "detect option: {e} (options are the detect config's keys: mode, tile, halo, batch, score_threshold, \
              suppression_m, resampling, tta, reduced_precision, candidates, sliding; see configs/*.toml)"
         ))
     })

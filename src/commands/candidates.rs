@@ -62,6 +62,8 @@ pub fn run(args: &CandidatesArgs) -> Result<Status> {
                 data_type: None,
                 training_stats: None,
                 learned_gsd_m: None,
+                halo: None,
+                tile: None,
             };
             let mut opts = config.resolve(&spec)?;
             opts.declared = args.declared.declared();

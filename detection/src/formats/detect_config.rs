@@ -29,6 +29,10 @@ pub struct Config {
     /// 640 for heatmap networks).
     #[serde(default)]
     pub tile: Option<usize>,
+    /// Dense scoring: pixels of context around each tile's core (default:
+    /// the model's measured halo, else its patch side).
+    #[serde(default)]
+    pub halo: Option<usize>,
     /// Patches per classifier call.
     #[serde(default)]
     pub batch: Option<usize>,
@@ -205,16 +209,26 @@ impl Config {
         if !(0.0..=1.0).contains(&score_threshold) {
             bail!("score_threshold must lie between 0 and 1, got {score_threshold}");
         }
-        // A heatmap network holds about 1 KB of activations per tile pixel:
-        // 640 px tiles (736 with the overlap) keep a forward pass near 550
-        // MB, so the freed pages can be kept for the next tile under detect's
-        // heap budget; 768 px tiles were no faster end to end.
-        let tile = self.tile.unwrap_or(if spec.heatmap { 640 } else { 1024 });
+        // A heatmap network holds about 1 KB of activations per tile pixel
+        // in fp32: 640 px tiles (736 with the halo) keep a forward pass near
+        // 550 MB, so the freed pages can be kept for the next tile under
+        // detect's heap budget; 768 px tiles were no faster end to end. The
+        // classifier may know better (`spec.tile`: bf16 halves that).
+        let tile = self.tile.or(spec.tile).unwrap_or(if spec.heatmap { 640 } else { 1024 });
         let batch = self.batch.unwrap_or(64);
         if tile < 16 || batch == 0 {
             bail!("tile must be at least 16 pixels and batch at least 1");
         }
+        // A patch classifier's windows need half a patch around them
+        // whatever it measured; a heatmap network's scores need its halo.
+        let halo = match source {
+            CandidateSource::Dense { .. } if spec.heatmap => Some(self.halo.or(spec.halo).unwrap_or(spec.patch)),
+            _ if self.halo.is_some() => bail!("halo applies to heatmap networks only (their dense scoring)"),
+            CandidateSource::Dense { .. } => Some(spec.patch),
+            _ => None,
+        };
         Ok(DetectOptions {
+            halo,
             source,
             tile,
             batch,
@@ -244,6 +258,8 @@ mod tests {
             data_type: None,
             training_stats: None,
             learned_gsd_m: None,
+            halo: None,
+            tile: None,
         }
     }
 
@@ -275,6 +291,26 @@ mod tests {
         assert_eq!(Config::default().resolve(&heatmap).unwrap().source, CandidateSource::Dense { step: 1 });
         let c: Config = toml::from_str("mode = \"sliding\"").unwrap();
         assert!(matches!(c.resolve(&heatmap).unwrap().source, CandidateSource::Sliding(_)));
+    }
+
+    /// A heatmap network's tiles read the model's measured halo, else its
+    /// patch; the user's wins; other networks' windows need their patch.
+    #[test]
+    fn the_halo_and_tile_come_from_the_model_unless_given() {
+        let heatmap = PatchSpec { dense_stride: Some(8), heatmap: true, patch: 96, ..spec() };
+        assert_eq!(Config::default().resolve(&heatmap).unwrap().halo, Some(96));
+        let measured = PatchSpec { halo: Some(48), tile: Some(1024), ..heatmap.clone() };
+        let o = Config::default().resolve(&measured).unwrap();
+        assert_eq!((o.halo, o.tile), (Some(48), 1024));
+        let c: Config = toml::from_str("halo = 64\ntile = 512").unwrap();
+        let o = c.resolve(&measured).unwrap();
+        assert_eq!((o.halo, o.tile), (Some(64), 512));
+        assert_eq!(Config::default().resolve(&heatmap).unwrap().tile, 640);
+        let dense: Config = toml::from_str("mode = \"dense\"").unwrap();
+        assert_eq!(dense.resolve(&PatchSpec { dense_stride: Some(4), ..spec() }).unwrap().halo, Some(32));
+        assert_eq!(Config::default().resolve(&spec()).unwrap().halo, None);
+        let e = c.resolve(&spec()).unwrap_err().to_string();
+        assert!(e.contains("heatmap networks only"), "{e}");
     }
 
     #[test]

@@ -62,6 +62,12 @@ pub struct ModelMeta {
     /// scores are the network's own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score_map: Option<crate::score_map::ScoreMap>,
+    /// Heatmap networks: the context, pixels, dense scoring reads around
+    /// each tile's core, measured as the least that leaves the model's
+    /// detections as they are with its whole patch of context. Without it,
+    /// the patch side.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub halo: Option<usize>,
 }
 
 impl ModelMeta {
@@ -87,6 +93,7 @@ impl ModelMeta {
             training: None,
             imagery: None,
             score_map: None,
+            halo: None,
         }
     }
 

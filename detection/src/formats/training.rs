@@ -274,6 +274,28 @@ pub struct Calibration {
     /// thresholds of `per_suppression` raw scores.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probabilities: Option<ProbabilityFit>,
+    /// Heatmap networks: how the halo dense scoring reads around each
+    /// tile's core was measured (the model's `halo`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub halo: Option<HaloFit>,
+}
+
+/// How a heatmap network's halo was measured: the validation rasters cut
+/// into small cores, scored with each halo tried and with the patch side
+/// of context, their detections (raw scores above the floor) compared.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HaloFit {
+    /// Side of the tile cores, pixels.
+    pub core: usize,
+    /// The reference's halo (the patch side, on the network's stride).
+    pub reference: usize,
+    /// Detections of the reference.
+    pub detections: usize,
+    /// The halos tried, in increasing order.
+    pub trials: Vec<crate::halo::HaloTrial>,
+    /// The least halo that kept the detections (the reference's if none).
+    pub chosen: usize,
 }
 
 /// How the map from raw score to probability was fitted, and how well

@@ -144,6 +144,8 @@ struct DenseMode {
     step: usize,
     /// The trunk's stride: tiles and overlaps on its multiples keep every
     /// tile's lattice on one global lattice.
+    stride: usize,
+    /// The halo, a multiple of the stride.
     overlap: usize,
 }
 
@@ -193,7 +195,7 @@ impl CandidateMode for DenseMode {
     }
 
     fn tile_side(&self, asked: usize) -> usize {
-        asked.div_ceil(self.overlap.max(1)) * self.overlap.max(1)
+        asked.div_ceil(self.stride) * self.stride
     }
 
     fn send(&self, plan: &Plan, data: &WindowData<f32>, tile: &Tile, tx: &SyncSender<Msg>) -> Option<f64> {
@@ -219,7 +221,8 @@ pub(crate) fn mode_for(
             if stride % step != 0 {
                 return Err(Error::Grid(format!("dense step {step} must divide the model's stride {stride}")));
             }
-            Box::new(DenseMode { step: *step, overlap: spec.patch.div_ceil(stride) * stride })
+            let halo = opts.halo.unwrap_or(spec.patch).max(1);
+            Box::new(DenseMode { step: *step, stride, overlap: halo.div_ceil(stride) * stride })
         }
         CandidateSource::Sliding(s) => {
             let (w, h) = view.size();
