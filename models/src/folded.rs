@@ -189,8 +189,7 @@ impl FoldedHeatmap {
         let mut y = self.lateral[last].apply(&y);
         for i in (0..last).rev() {
             let mut skip = skips.pop().expect("one skip a stage");
-            let (h, w) = (skip.size()[2], skip.size()[3]);
-            let _ = skip.g_add_(&y.upsample_nearest2d([h, w], None, None));
+            add_upsampled(&mut skip, &y);
             drop(y);
             y = self.smooth[i].apply(&skip);
             let _ = y.relu_();
@@ -207,7 +206,26 @@ impl FoldedHeatmap {
     }
 }
 
-/// A residual block in place: main path, shortcut added, rectified.
+/// Adds `y` upsampled twofold (nearest) to `skip` in place. Where both are
+/// channels-last, each of `y`'s pixels is added to its 2x2 block of `skip`
+/// through a broadcasting view, in one pass over `skip`, without the
+/// upsampled map; otherwise through it.
+fn add_upsampled(skip: &mut Tensor, y: &Tensor) {
+    let (n, c, h, w) = skip.size4().expect("N x C x H x W");
+    let (yh, yw) = (y.size()[2], y.size()[3]);
+    if (yh * 2, yw * 2) == (h, w) {
+        let blocks = skip.permute([0, 2, 3, 1]).f_view([n, yh, 2, yw, 2, c]);
+        let pixels = y.permute([0, 2, 3, 1]).f_view([n, yh, 1, yw, 1, c]);
+        if let (Ok(mut blocks), Ok(pixels)) = (blocks, pixels) {
+            let _ = blocks.g_add_(&pixels);
+            return;
+        }
+    }
+    let _ = skip.g_add_(&y.upsample_nearest2d([h, w], None, None));
+}
+
+/// A residual block in place: main path, shortcut added, rectified (in one
+/// pass in fp32 on the CPU, where libtorch has the fused kernel).
 fn residual(block: &Residual, x: &Tensor) -> Tensor {
     let mut y = x.shallow_clone();
     let n = block.path.len();
@@ -217,15 +235,16 @@ fn residual(block: &Residual, x: &Tensor) -> Tensor {
             let _ = y.relu_();
         }
     }
-    match &block.down {
-        Some(d) => {
-            let _ = y.g_add_(&d.apply(x));
-        }
-        None => {
-            let _ = y.g_add_(x);
-        }
+    let shortcut = match &block.down {
+        Some(d) => d.apply(x),
+        None => x.shallow_clone(),
+    };
+    if y.device() == tch::Device::Cpu && y.kind() == Kind::Float {
+        let _ = y.internal_add_relu_(&shortcut);
+    } else {
+        let _ = y.g_add_(&shortcut);
+        let _ = y.relu_();
     }
-    let _ = y.relu_();
     y
 }
 

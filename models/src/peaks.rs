@@ -13,6 +13,12 @@ pub fn pixel_centre((x, y, score): (usize, usize, f32)) -> ScoredPoint {
 /// Local maxima of `scores` (H x W) within a `(2 radius + 1)`-pixel square
 /// that score at least `floor`: (column, row, score), row-major order.
 pub fn local_maxima(scores: &Tensor, radius: i64, floor: f32) -> Vec<(usize, usize, f32)> {
+    if scores.device() == tch::Device::Cpu {
+        let s = scores.to_kind(Kind::Float).contiguous();
+        let width = s.size()[1] as usize;
+        let values = Vec::<f32>::try_from(s.view([-1])).unwrap_or_default();
+        return maxima_in(&values, width, radius as usize, floor);
+    }
     let k = 2 * radius + 1;
     let s = scores.to_kind(Kind::Float);
     let max = s
@@ -32,6 +38,28 @@ pub fn local_maxima(scores: &Tensor, radius: i64, floor: f32) -> Vec<(usize, usi
     let cols = Vec::<i64>::try_from(at.select(1, 1).contiguous()).unwrap_or_default();
     let values = Vec::<f32>::try_from(values.to_device(tch::Device::Cpu).contiguous()).unwrap_or_default();
     rows.into_iter().zip(cols).zip(values).map(|((r, c), v)| (c as usize, r as usize, v)).collect()
+}
+
+/// [`local_maxima`] of a row-major map `width` pixels wide, in one pass
+/// that looks around only the pixels at or above the floor (few: most of a
+/// tile scores near zero), instead of a max-pool over the whole map.
+fn maxima_in(values: &[f32], width: usize, radius: usize, floor: f32) -> Vec<(usize, usize, f32)> {
+    let height = values.len().checked_div(width).unwrap_or(0);
+    let mut out = Vec::new();
+    for y in 0..height {
+        let row = &values[y * width..(y + 1) * width];
+        for (x, &v) in row.iter().enumerate() {
+            if v.is_nan() || v < floor {
+                continue;
+            }
+            let (x0, x1) = (x.saturating_sub(radius), (x + radius).min(width - 1));
+            let rows = y.saturating_sub(radius)..=(y + radius).min(height - 1);
+            if rows.into_iter().all(|r| values[r * width + x0..=r * width + x1].iter().all(|&u| u <= v)) {
+                out.push((x, y, v));
+            }
+        }
+    }
+    out
 }
 
 /// Heatmap peaks scoring under this are dropped before anything else sees
@@ -54,5 +82,29 @@ mod tests {
         assert_eq!(local_maxima(&s, 1, 0.5), vec![(1, 1, 0.9)]);
         // A wider neighbourhood swallows the lower peak.
         assert_eq!(local_maxima(&s, 3, 0.0), vec![(1, 1, 0.9)]);
+    }
+
+    /// The one-pass scan finds what a max-pool finds, plateaus (ties) and
+    /// edges included.
+    #[test]
+    fn the_scan_agrees_with_a_max_pool() {
+        let (h, w) = (37usize, 53usize);
+        // Coarse values: many ties and plateaus.
+        let v: Vec<f32> = (0..h * w).map(|i| ((i * 7919 + i / 13 * 31) % 11) as f32 / 10.0).collect();
+        let t = Tensor::from_slice(&v).view([h as i64, w as i64]);
+        for (radius, floor) in [(1, 0.0), (1, 0.5), (2, 0.3), (3, 0.9)] {
+            let k = 2 * radius + 1;
+            let max = t.view([1, 1, h as i64, w as i64]).max_pool2d([k, k], [1, 1], [radius, radius], [1, 1], false);
+            let keep = t.eq_tensor(&max.view([h as i64, w as i64])).logical_and(&t.ge(floor as f64));
+            let pooled: Vec<(usize, usize)> = Vec::<i64>::try_from(keep.nonzero().contiguous().view([-1]))
+                .unwrap()
+                .chunks(2)
+                .map(|rc| (rc[1] as usize, rc[0] as usize))
+                .collect();
+            let scanned: Vec<(usize, usize)> =
+                maxima_in(&v, w, radius as usize, floor).into_iter().map(|(x, y, _)| (x, y)).collect();
+            assert!(!scanned.is_empty());
+            assert_eq!(scanned, pooled, "radius {radius}, floor {floor}");
+        }
     }
 }
