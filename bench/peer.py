@@ -14,7 +14,12 @@ suppression by distance over the whole raster (the model's 4 m, highest
 score first). The network runs in evaluation mode under inference_mode,
 channels-last, on all cores (PyTorch's default).
 
-    python3 bench/peer.py MODEL.safetensors OUT.json RASTER...
+    python3 bench/peer.py [--bf16] MODEL.safetensors OUT.json RASTER...
+
+With --bf16 the network runs under `torch.autocast("cpu", dtype=torch.bfloat16)`,
+as a competent user would on a CPU with bf16 instructions. Where the model
+file maps raw scores to probabilities (`score_map`), peaks are found on the
+raw scores and each is reported, and held against the threshold, mapped.
 
 OUT.json holds, per raster, each detection's pixel centre and score, as
 rsdetect's GeoJSON `centre` and `score` properties give them.
@@ -128,11 +133,21 @@ def suppress(dets, distance):
     return kept
 
 
-def detect(net, meta, path):
+def probability(raw, score_map):
+    """A raw score as the model file reports it: through its map, if any
+    (a logistic on the raw score's log-odds, computed in double precision)."""
+    if score_map is None:
+        return raw
+    r = min(max(float(raw), 1e-6), 1 - 1e-6)
+    z = score_map["slope"] * math.log(r / (1 - r)) + score_map["intercept"]
+    return 1 / (1 + math.exp(-z))
+
+
+def detect(net, meta, path, bf16):
     bands = meta["bands"]
     mean = torch.tensor(meta["mean"]).view(1, -1, 1, 1)
     std = torch.tensor(meta["std"]).view(1, -1, 1, 1)
-    threshold, found = meta["score_threshold"], []
+    threshold, score_map, found = meta["score_threshold"], meta.get("score_map"), []
     with rasterio.open(path) as ds:
         gsd = abs(ds.transform.a)
         for row in range(0, ds.height, TILE):
@@ -145,25 +160,28 @@ def detect(net, meta, path):
                 x = (torch.from_numpy(pixels).unsqueeze(0) - mean) / std
                 h, w = x.shape[2:]
                 x = F.pad(x, (0, -w % net.stride, 0, -h % net.stride)).contiguous(memory_format=torch.channels_last)
-                with torch.inference_mode():
-                    scores = torch.sigmoid(net(x)[0, meta["positive"] - 1, :h, :w])
-                    peaks = (scores == F.max_pool2d(scores[None, None], 3, 1, 1)[0, 0]) & (scores >= PEAK_FLOOR)
-                    keep = peaks & (scores >= threshold) & valid
-                for r, c in keep.nonzero().tolist():
+                with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                    logits = net(x)[0, meta["positive"] - 1, :h, :w].float()
+                scores = torch.sigmoid(logits)
+                peaks = (scores == F.max_pool2d(scores[None, None], 3, 1, 1)[0, 0]) & (scores >= PEAK_FLOOR) & valid
+                for r, c in peaks.nonzero().tolist():
                     cx, cy = x0 + c + 0.5, y0 + r + 0.5
-                    if col <= cx < col + TILE and row <= cy < row + TILE:
-                        found.append((cx, cy, scores[r, c].item()))
+                    score = probability(scores[r, c].item(), score_map)
+                    if col <= cx < col + TILE and row <= cy < row + TILE and score >= threshold:
+                        found.append((cx, cy, score))
     return suppress(found, meta["suppression_m"] / gsd)
 
 
 def main():
-    model, out, rasters = sys.argv[1], sys.argv[2], sys.argv[3:]
+    args = sys.argv[1:]
+    bf16 = "--bf16" in args
+    model, out, *rasters = [a for a in args if a != "--bf16"]
     torch.set_grad_enabled(False)
     net, meta = load(model)
     t0 = time.time()
     results = {}
     for path in rasters:
-        results[path] = [{"centre": [x, y], "score": s} for x, y, s in detect(net, meta, path)]
+        results[path] = [{"centre": [x, y], "score": s} for x, y, s in detect(net, meta, path, bf16)]
     json.dump({"seconds": time.time() - t0, "rasters": results}, open(out, "w"))
 
 

@@ -87,7 +87,7 @@ out = {
     **detect,
     **peer,
     **python_package,
-    "targets": {"python_detect_array_over_cli_max": 1.10, "peer_speedup_4096_min": 2.0, "peer_speedup_val_tiles_min": 1.5, "fraction_of_fp32_peak_min": 0.6,"raster_scan_peak_rss_mb_max": 1536, "detect_peak_rss_mb_max": 1536,
+    "targets": {"python_detect_array_over_cli_max": 1.10, "peer_speedup_4096_min": 2.0, "peer_speedup_val_tiles_min": 1.5, "fraction_of_peak_min": 0.65,"raster_scan_peak_rss_mb_max": 1536, "detect_peak_rss_mb_max": 1536,
                 "detect_efficiency_min": 0.9,
                 "detect_default_command_mpx_per_s_min": 0.5, "ziziphus_paper_grid_seconds_max_cpu": 5.0},
 }
@@ -107,9 +107,14 @@ for r in detect.get("ziziphus", []):
         print(f"paper grid, {r['arch']}: {r['seconds']:.2f} s (target <= 5 s on 2 CPU cores: {'met' if ok else 'MISSED'})")
 for r in peer.get("peer", []):
     want = 2.0 if r["work"].startswith("4096") else 1.5
-    print(f"{r['work']}: {r['speedup']:.2f}x the peer (target >= {want}: {'met' if r['speedup'] >= want else 'MISSED'}), "
-          f"{r['fraction_of_fp32_peak']:.2f} of fp32 peak (target >= 0.6: "
-          f"{'met' if r['fraction_of_fp32_peak'] >= 0.6 else 'MISSED'}), same detections: {r['same_detections']}")
+    print(f"{r['work']}, {r['precision']}: {r['speedup']:.2f}x the peer (target >= {want}: "
+          f"{'met' if r['speedup'] >= want else 'MISSED'}), same detections: {r['same_detections']}")
+    if r["work"].startswith("4096"):
+        # Useful FLOPs: each raster pixel once; the val tiles' runs are
+        # mostly start-up, so the target is the scene's.
+        ok = r["fraction_of_peak"] >= 0.65
+        print(f"  useful network FLOPs at {r['fraction_of_peak']:.2f} of the {r['precision']} matrix-multiply peak "
+              f"(target >= 0.65: {'met' if ok else 'MISSED'})")
 with open("bench/results.json", "w") as f:
     json.dump(out, f, indent=2)
 print("wrote bench/results.json")
