@@ -6,8 +6,8 @@
 //!
 //! `throughput [DEVICE] [SECONDS]`: every architecture, random weights.
 //! `throughput DEVICE SECONDS MODEL [TILE]`: one model file, at the batch
-//! (patch classifiers, 64) or tile side (heatmap networks, default 864:
-//! detect's 672 px tiles with their 96 px overlap) detect uses, without the
+//! (patch classifiers, 64) or tile side (heatmap networks, default 864; detect
+//! reads 736 px in fp32 and 1,120 px in bf16 with the default model's halo), without the
 //! test-time augmentation a model file may ask for (8 passes a tile).
 
 use models::model_file::{Arch, ModelMeta};
