@@ -65,10 +65,16 @@ impl Classifier {
     /// Normalised network input from raw values (N x C x H x W), laid out
     /// as the network runs fastest: same shape, channels-last strides where
     /// [`Arch::prefers_channels_last`](crate::Arch::prefers_channels_last).
-    fn input(&self, raw: Tensor) -> Tensor {
-        let x = self.norm.apply(&raw.to_device(self.device));
+    fn input(&self, raw: &[f32], n: usize, c: usize, height: usize, width: usize) -> Tensor {
+        let (n64, c64, h64, w64) = (n as i64, c as i64, height as i64, width as i64);
+        if self.channels_last && self.device == Device::Cpu {
+            // Normalised and interleaved in one pass; libtorch picks its
+            // channels-last kernels from the strides.
+            let x = self.norm.interleaved(raw, n, height, width);
+            return Tensor::from_slice(&x).view([n64, h64, w64, c64]).permute([0, 3, 1, 2]);
+        }
+        let x = self.norm.apply(&Tensor::from_slice(raw).view([n64, c64, h64, w64]).to_device(self.device));
         if self.channels_last {
-            // libtorch picks its channels-last kernels from the strides.
             x.permute([0, 2, 3, 1]).contiguous().permute([0, 3, 1, 2])
         } else {
             x
@@ -143,7 +149,7 @@ impl Classifier {
             logits.to_kind(Kind::Float).softmax(-1, Kind::Float).select(1, m.positive as i64)
         };
         let (mean, sd) = tch::no_grad(|| {
-            let x = self.input(Tensor::from_slice(data).view([n as i64, c, p, p]));
+            let x = self.input(data, n, c as usize, p as usize, p as usize);
             if !self.tta || self.is_heatmap() {
                 return (probs(&x).to_device(Device::Cpu), None);
             }
@@ -248,7 +254,7 @@ impl Classifier {
         let k = (p / s) as i64;
         let mut out = Vec::new();
         tch::no_grad(|| -> Result<(), ClassifyError> {
-            let x = self.input(Tensor::from_slice(tile).view([1, c as i64, height as i64, width as i64]));
+            let x = self.input(tile, 1, c, height, width);
             for dy in (0..s).step_by(step) {
                 for dx in (0..s).step_by(step) {
                     if height < dy + p || width < dx + p {
@@ -341,7 +347,7 @@ impl Classifier {
             return Err(ClassifyError::Shape(format!("expected {c}x{height}x{width} values, got {}", tile.len())));
         }
         tch::no_grad(|| {
-            let x = self.input(Tensor::from_slice(tile).view([1, c as i64, height as i64, width as i64]));
+            let x = self.input(tile, 1, c, height, width);
             let positive = self.model.meta.positive;
             // Scores, then the radii and the foreground when the network has
             // those heads: N x (1 [+ RAYS] [+ 1]) x H x W.
