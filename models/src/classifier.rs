@@ -70,7 +70,7 @@ impl Classifier {
         if self.channels_last && self.device == Device::Cpu {
             // Normalised and interleaved in one pass; libtorch picks its
             // channels-last kernels from the strides.
-            let x = self.norm.interleaved(raw, n, height, width);
+            let x = self.norm.interleaved(raw, height, width);
             return Tensor::from_slice(&x).view([n64, h64, w64, c64]).permute([0, 3, 1, 2]);
         }
         let x = self.norm.apply(&Tensor::from_slice(raw).view([n64, c64, h64, w64]).to_device(self.device));

@@ -12,32 +12,12 @@ pub fn pixel_centre((x, y, score): (usize, usize, f32)) -> ScoredPoint {
 
 /// Local maxima of `scores` (H x W) within a `(2 radius + 1)`-pixel square
 /// that score at least `floor`: (column, row, score), row-major order.
+/// Found on the CPU (where every caller's map already is), in one scan.
 pub fn local_maxima(scores: &Tensor, radius: i64, floor: f32) -> Vec<(usize, usize, f32)> {
-    if scores.device() == tch::Device::Cpu {
-        let s = scores.to_kind(Kind::Float).contiguous();
-        let width = s.size()[1] as usize;
-        let values = Vec::<f32>::try_from(s.view([-1])).unwrap_or_default();
-        return maxima_in(&values, width, radius as usize, floor);
-    }
-    let k = 2 * radius + 1;
-    let s = scores.to_kind(Kind::Float);
-    let max = s
-        .unsqueeze(0)
-        .unsqueeze(0)
-        .max_pool2d([k, k], [1, 1], [radius, radius], [1, 1], false)
-        .squeeze_dim(0)
-        .squeeze_dim(0);
-    let keep = s.eq_tensor(&max).logical_and(&s.ge(floor as f64));
-    let at = keep.nonzero().to_device(tch::Device::Cpu);
-    let n = at.size()[0];
-    if n == 0 {
-        return Vec::new();
-    }
-    let values = s.index(&[Some(at.select(1, 0).to_device(s.device())), Some(at.select(1, 1).to_device(s.device()))]);
-    let rows = Vec::<i64>::try_from(at.select(1, 0).contiguous()).unwrap_or_default();
-    let cols = Vec::<i64>::try_from(at.select(1, 1).contiguous()).unwrap_or_default();
-    let values = Vec::<f32>::try_from(values.to_device(tch::Device::Cpu).contiguous()).unwrap_or_default();
-    rows.into_iter().zip(cols).zip(values).map(|((r, c), v)| (c as usize, r as usize, v)).collect()
+    let s = scores.to_device(tch::Device::Cpu).to_kind(Kind::Float).contiguous();
+    let width = s.size()[1] as usize;
+    let values = Vec::<f32>::try_from(s.view([-1])).unwrap_or_default();
+    maxima_in(&values, width, radius as usize, floor)
 }
 
 /// [`local_maxima`] of a row-major map `width` pixels wide, in one pass
